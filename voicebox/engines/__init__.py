@@ -1,0 +1,1 @@
+"""Concrete engine adapters (openWakeWord, Silero VAD, faster-whisper, piper), imported lazily."""

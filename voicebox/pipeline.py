@@ -1,0 +1,241 @@
+"""One turn ①→⑧ (wake, capture, recognize, understand, dispatch, speak): the only place that knows the order."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import numpy as np
+
+from .asr import Recognition, Recognizer
+from .audio import SAMPLE_RATE, AudioBlock, Pcm
+from .config import Config
+from .dispatch import NOT_UNDERSTOOD, Dispatcher, DispatchResult
+from .endpoint import Endpointer
+from .errors import VoiceboxError
+from .events import (
+    AudioPlayed,
+    ErrorEvent,
+    EventSink,
+    IntentMatched,
+    IntentNotMatched,
+    SkillResponded,
+    SynthesisFinished,
+    SynthesisStarted,
+    Transcript,
+    TurnFinished,
+    WakeDetected,
+)
+from .intent import IntentMatch, IntentRecognizer
+from .listen import Capture, SpeechDetector, capture_command
+from .skill import Response
+from .speaker import AudioSink
+from .tts import Synthesizer, speak_blocks
+from .wake import WakeDecider, WakeDetector
+
+__all__ = ["Engines", "Pipeline", "Understanding"]
+
+_LOG = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Understanding:
+    """Transcript and matched intent of one command, with the time each took."""
+
+    recognition: Recognition
+    match: IntentMatch | None
+    asr_ms: float
+    intent_ms: float
+
+
+@dataclass(slots=True)
+class Engines:
+    """The loaded engines, one per stage."""
+
+    wake: WakeDetector
+    vad: SpeechDetector
+    asr: Recognizer
+    intents: IntentRecognizer
+    dispatcher: Dispatcher
+    tts: Synthesizer
+    wake_models: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class _TurnClock:
+    wake_wall: float
+    capture: Capture | None = None
+    marks: dict[str, float] = field(default_factory=dict)
+
+
+class Pipeline:
+    """Runs turns over an audio stream; model calls go to one worker thread per engine."""
+
+    def __init__(self, engines: Engines, config: Config, *, sink: AudioSink, emit: EventSink,
+                 realtime: bool = True) -> None:
+        self.engines = engines
+        self.config = config
+        self.sink = sink
+        self.emit = emit
+        self.realtime = realtime
+        self.volume = config.audio.volume
+        self.last_reply = ""
+        self._pools = {name: concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=name)
+                       for name in ("stream", "asr", "tts")}
+        self._speak_lock = asyncio.Lock()
+        self._speaking: asyncio.Task[None] | None = None
+        self._decider = WakeDecider(config.wake.threshold, dict(config.wake.thresholds),
+                                    int(config.wake.refractory_s * 1000))
+
+    async def _call(self, pool: str, func: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pools[pool], func)
+
+    async def _stream_call(self, func: Callable[[], float]) -> float:
+        return await self._call("stream", func)
+
+    async def run(self, blocks: AsyncIterator[AudioBlock]) -> None:
+        """Listen for wake words and run a turn after each, until the stream ends."""
+        async for block in blocks:
+            samples = block.samples
+            scores = await self._call("stream", lambda s=samples: self.engines.wake.process(s))  # type: ignore[misc]
+            hit = self._decider.feed(scores)
+            if hit is None:
+                continue
+            wake_wall = time.perf_counter()
+            self.emit(WakeDetected(model=hit.model, score=round(hit.score, 4), stream_ms=block.end_ms))
+            self.stop_speaking()  # barge-in: a new wake word interrupts the reply
+            await self.turn(blocks, wake_wall)
+            await self._call("stream", self.engines.wake.reset)
+        await self.finish()
+
+    async def turn(self, blocks: AsyncIterator[AudioBlock], wake_wall: float) -> None:
+        """Capture one command from ``blocks``, answer it, and start speaking the reply."""
+        clock = _TurnClock(wake_wall)
+        if self.config.audio.earcon:
+            await self.sink.write(_earcon())
+        listen = self.config.listen
+        endpointer = Endpointer(silence_s=listen.silence_s, quick_silence_s=listen.quick_silence_s,
+                                no_speech_timeout_s=listen.no_speech_timeout_s, max_command_s=listen.max_command_s)
+        speculate = self.understand if listen.quick_silence_s > 0 else None
+        try:
+            capture = await capture_command(
+                blocks, self.engines.vad, endpointer, threshold=listen.vad_threshold, emit=self.emit,
+                run=self._stream_call, speculate=speculate, wait_for_speculation=not self.realtime,
+                is_complete=lambda u: u.match is not None and u.match.complete,
+            )
+            clock.capture = capture
+            if capture.reason == "no_speech":
+                return
+            understanding: Understanding = capture.early or await self.understand(capture.audio)
+            rec = understanding.recognition
+            self.emit(Transcript(text=rec.text, audio_ms=len(capture.audio) * 1000 // SAMPLE_RATE,
+                                 compute_ms=round(rec.compute_ms, 1), window=rec.window,
+                                 speculative=capture.early is not None))
+            clock.marks["understood"] = time.perf_counter()
+            result = await self.respond(understanding)
+            clock.marks["responded"] = time.perf_counter()
+        except VoiceboxError as err:
+            self.emit(ErrorEvent(code=err.code, message=err.message, stage="turn"))
+            result = DispatchResult(Response("Sorry, something went wrong."), "error", 0.0)
+            understanding = None  # type: ignore[assignment]
+        self._speaking = asyncio.create_task(self._reply(result.response.speech, clock, understanding), name="reply")
+        if not self.realtime:
+            await self._speaking
+
+    async def understand(self, audio: Pcm) -> Understanding:
+        """Recognize ``audio`` and match the transcript to an intent (used speculatively too)."""
+        start = time.perf_counter()
+        rec = await self._call("asr", lambda: self.engines.asr.transcribe(audio))
+        asr_ms = (time.perf_counter() - start) * 1000
+        start = time.perf_counter()
+        match = self.engines.intents.recognize(rec.text)
+        return Understanding(rec, match, asr_ms, (time.perf_counter() - start) * 1000)
+
+    async def respond(self, understanding: Understanding) -> DispatchResult:
+        """Dispatch the matched intent (or answer that nothing matched)."""
+        match = understanding.match
+        if match is None:
+            self.emit(IntentNotMatched(text=understanding.recognition.text))
+            response = Response(NOT_UNDERSTOOD)
+            self.emit(SkillResponded(skill="", intent="", speech=response.speech))
+            return DispatchResult(response, "not_understood", 0.0)
+        self.emit(IntentMatched(skill=match.skill, intent=match.intent, slots=match.slots, text=match.text))
+        result = await self.engines.dispatcher.handle(match)
+        self.emit(SkillResponded(skill=match.skill, intent=match.intent, speech=result.response.speech,
+                                 data=result.response.data, compute_ms=round(result.compute_ms, 1)))
+        return result
+
+    async def _reply(self, text: str, clock: _TurnClock, understanding: Understanding | None) -> None:
+        first = await self.say(text)
+        cap = clock.capture
+        timings: dict[str, float] = {}
+        if cap is not None:
+            timings["endpoint_ms"] = (cap.ended_wall - cap.last_speech_wall) * 1000
+            if understanding is not None:
+                timings["asr_ms"] = understanding.asr_ms
+                timings["intent_ms"] = understanding.intent_ms
+            if first is not None:
+                timings["e2e_ms"] = (first - cap.last_speech_wall) * 1000
+            if "responded" in clock.marks and "understood" in clock.marks:
+                timings["skill_ms"] = (clock.marks["responded"] - clock.marks["understood"]) * 1000
+        self.emit(TurnFinished(timings_ms={k: round(v, 1) for k, v in timings.items()}))
+
+    async def say(self, text: str) -> float | None:
+        """Synthesize and play ``text`` sentence by sentence; returns the wall time of the first audio."""
+        if not text.strip():
+            return None
+        async with self._speak_lock:
+            self.last_reply = text
+            self.emit(SynthesisStarted(text=text))
+            start = time.perf_counter()
+            first: float | None = None
+            total = 0
+            chunks = iter(speak_blocks(self.engines.tts, text))
+            try:
+                while (chunk := await self._call("tts", lambda: next(chunks, None))) is not None:
+                    if self.volume != 1.0:
+                        chunk = np.clip(chunk.astype(np.float32) * self.volume, -32768, 32767).astype(np.int16)
+                    await self.sink.write(chunk)
+                    total += len(chunk)
+                    if first is None:
+                        first = time.perf_counter()
+                        self.emit(AudioPlayed(first_audio_ms=round((first - start) * 1000, 1)))
+                await self.sink.drain()
+            except VoiceboxError as err:
+                self.emit(ErrorEvent(code=err.code, message=err.message, stage="speak"))
+            self.emit(SynthesisFinished(audio_ms=total * 1000 // SAMPLE_RATE,
+                                        compute_ms=round((time.perf_counter() - start) * 1000, 1)))
+            return first
+
+    def stop_speaking(self) -> None:
+        """Cut the current reply short (barge-in, "stop")."""
+        if self._speaking is not None and not self._speaking.done():
+            self._speaking.cancel()
+            self.sink.stop()
+
+    async def finish(self) -> None:
+        """Let the current reply play to its end."""
+        if self._speaking is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._speaking
+
+    def close(self) -> None:
+        """Release worker threads."""
+        for pool in self._pools.values():
+            pool.shutdown(wait=False, cancel_futures=True)
+        self.engines.dispatcher.close()
+
+
+def _earcon() -> Pcm:
+    t = np.arange(int(SAMPLE_RATE * 0.12)) / SAMPLE_RATE
+    tone = 0.25 * np.sin(2 * np.pi * 880 * t) * np.hanning(len(t))
+    return (tone * 32767).astype(np.int16)
+
+

@@ -1,0 +1,130 @@
+"""Skill discovery: built-in folder, user folder, configured folders; each loaded in isolation."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import yaml
+
+from .config import Config
+from .skill import Context, Skill
+
+__all__ = ["LoadedSkill", "builtin_skills_dir", "discover", "load_skills", "user_skills_dir"]
+
+_LOG = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class LoadedSkill:
+    """One discovered skill: where it came from and whether it loaded."""
+
+    name: str
+    source: str
+    path: Path | None
+    instance: Skill | None = None
+    sentences: dict[str, Any] = field(default_factory=dict)
+    handlers: dict[str, str] = field(default_factory=dict)
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Loaded without error."""
+        return self.instance is not None and not self.error
+
+    @property
+    def intents(self) -> list[str]:
+        """Intent names in this skill's sentences."""
+        return sorted(self.sentences.get("intents", {}))
+
+
+def builtin_skills_dir() -> Path:
+    """The repository's ``skills/`` folder (or its packaged copy in a wheel install)."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "_skills"
+    return packaged if packaged.is_dir() else here.parent / "skills"
+
+
+def user_skills_dir(config: Config) -> Path:
+    """``[skills] user_dir`` or <XDG data dir>/voicebox/skills."""
+    if config.skills.user_dir:
+        return Path(config.skills.user_dir).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("voicebox")) / "skills"
+
+
+def discover(config: Config) -> Iterator[tuple[str, str, Path]]:
+    """(name, source, folder) of every skill folder, built-in first; later sources override by name."""
+    roots: list[tuple[str, Path]] = [("builtin", builtin_skills_dir()), ("user", user_skills_dir(config))]
+    roots += [("dir", Path(d).expanduser()) for d in config.skills.dirs]
+    for source, root in roots:
+        if not root.is_dir():
+            continue
+        for folder in sorted(root.iterdir()):
+            if (folder / "__init__.py").is_file() and not folder.name.startswith(("_", ".")):
+                yield folder.name, source, folder
+
+
+def _import_folder(name: str, folder: Path) -> ModuleType:
+    module_name = f"voicebox_skill_{name}"
+    spec = importlib.util.spec_from_file_location(module_name, folder / "__init__.py",
+                                                  submodule_search_locations=[str(folder)])
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {folder}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(module_name, None)
+        raise
+    return module
+
+
+def _skill_class(module: ModuleType) -> type[Skill]:
+    classes = [c for _, c in inspect.getmembers(module, inspect.isclass)
+               if issubclass(c, Skill) and c is not Skill and c.__module__ == module.__name__]
+    if len(classes) != 1:
+        raise ImportError(f"expected exactly one Skill subclass, found {len(classes)}")
+    return classes[0]
+
+
+def _read_sentences(folder: Path, language: str) -> dict[str, Any]:
+    path = folder / "sentences" / f"{language}.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"no sentences file {path}")
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict) or not isinstance(data.get("intents", {}), dict):
+        raise ValueError(f"{path}: expected a mapping with an 'intents' table")
+    data.setdefault("language", language)
+    return data
+
+
+def load_skills(config: Config, make_context: Callable[[str], Context]) -> list[LoadedSkill]:
+    """Import every discovered skill; one that fails is reported (``error``) and skipped."""
+    found: dict[str, tuple[str, Path]] = {}
+    for name, source, folder in discover(config):
+        found[name] = (source, folder)
+    loaded: list[LoadedSkill] = []
+    for name, (source, folder) in found.items():
+        if name in config.skills.disabled:
+            continue
+        skill = LoadedSkill(name=name, source=source, path=folder)
+        try:
+            cls = _skill_class(_import_folder(name, folder))
+            skill.sentences = _read_sentences(folder, config.skills.language)
+            skill.handlers = cls.handlers()
+            skill.instance = cls(make_context(name))
+        except Exception as err:  # isolation: one broken skill must not stop the others
+            skill.error = f"{type(err).__name__}: {err}"
+            _LOG.error("skill %s (%s) failed to load: %s", name, folder, skill.error)
+        loaded.append(skill)
+    return loaded
