@@ -135,6 +135,7 @@ class Assistant:
             await self.pipeline.run(blocks)
         finally:
             self.pipeline.close()
+            self.engines.close()
 
 
 def run_sync(coro: Any) -> Any:

@@ -66,6 +66,17 @@ class Engines:
     dispatcher: Dispatcher
     tts: Synthesizer
     wake_models: tuple[str, ...] = ()
+    # One worker per shared, non-thread-safe model, used by every pipeline (e.g. one per satellite).
+    asr_pool: concurrent.futures.ThreadPoolExecutor = field(
+        default_factory=lambda: concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="asr"))
+    tts_pool: concurrent.futures.ThreadPoolExecutor = field(
+        default_factory=lambda: concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="tts"))
+
+    def close(self) -> None:
+        """Release the shared workers and the skill handlers' threads."""
+        self.asr_pool.shutdown(wait=False, cancel_futures=True)
+        self.tts_pool.shutdown(wait=False, cancel_futures=True)
+        self.dispatcher.close()
 
 
 @dataclass(slots=True)
@@ -76,7 +87,12 @@ class _TurnClock:
 
 
 class Pipeline:
-    """Runs turns over an audio stream; model calls go to one worker thread per engine."""
+    """Runs turns over one audio stream; model calls go to one worker thread per engine.
+
+    The wake detector and VAD hold per-stream state, so each pipeline needs its
+    own; recognizer, synthesizer and skills may be shared (their workers live in
+    :class:`Engines`).
+    """
 
     def __init__(self, engines: Engines, config: Config, *, sink: AudioSink, emit: EventSink,
                  realtime: bool = True) -> None:
@@ -87,8 +103,8 @@ class Pipeline:
         self.realtime = realtime
         self.volume = config.audio.volume
         self.last_reply = ""
-        self._pools = {name: concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=name)
-                       for name in ("stream", "asr", "tts")}
+        self._pools = {"stream": concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="stream"),
+                       "asr": engines.asr_pool, "tts": engines.tts_pool}
         self._speak_lock = asyncio.Lock()
         self._speaking: asyncio.Task[None] | None = None
         self._decider = WakeDecider(config.wake.threshold, dict(config.wake.thresholds),
@@ -227,10 +243,8 @@ class Pipeline:
                 await self._speaking
 
     def close(self) -> None:
-        """Release worker threads."""
-        for pool in self._pools.values():
-            pool.shutdown(wait=False, cancel_futures=True)
-        self.engines.dispatcher.close()
+        """Release this pipeline's own worker (shared engines are closed by their owner)."""
+        self._pools["stream"].shutdown(wait=False, cancel_futures=True)
 
 
 def _earcon() -> Pcm:
