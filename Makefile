@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup models lint bench eval clean
+.PHONY: run test setup models lint bench eval clean readme
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "voicebox needs Python >= 3.11"; exit 1; }
@@ -38,3 +38,6 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+readme: $(STAMP)
+	$(BIN)/python tools/update_readme.py

@@ -55,14 +55,15 @@ class FasterWhisperRecognizer:
         ids = self._tok.encode(" " + prompt.strip()) if prompt.strip() else []
         self._prompt_ids = ids[-200:]
 
-    def _decode(self, features: np.ndarray, max_length: int) -> tuple[str, float]:
+    def _decode(self, features: np.ndarray, max_new_tokens: int) -> tuple[str, float]:
         import ctranslate2
 
         prefix = [self._tok.sot_prev, *self._prompt_ids] if self._prompt_ids else []
         prompt = [*prefix, *self._tok.sot_sequence, self._tok.no_timestamps]
         sv = ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None], dtype=np.float32))
         result = self._model.model.generate(
-            sv, [prompt], beam_size=self._beam, max_length=max_length, return_scores=True,
+            # CTranslate2 counts the prompt in max_length.
+            sv, [prompt], beam_size=self._beam, max_length=min(448, len(prompt) + max_new_tokens), return_scores=True,
             suppress_blank=True, suppress_tokens=[-1], length_penalty=1.0,
         )[0]
         tokens = [t for t in result.sequences_ids[0] if t < self._tok.eot]
@@ -80,13 +81,13 @@ class FasterWhisperRecognizer:
             if self.short_window and not full_window and n + _MARGIN_FRAMES < _FULL_FRAMES:
                 width = n + _MARGIN_FRAMES
                 window = np.concatenate([feats[:, :n], self._silence[:, : width - n]], axis=1)
-                text, score = self._decode(window, max_length=int(seconds * 8) + 10)
+                text, score = self._decode(window, max_new_tokens=int(seconds * 8) + 10)
                 text, repeated = collapse_repeats(text)
                 rec = Recognition(text, "short", score, (time.perf_counter() - start) * 1000, repeated)
                 if not looks_unreliable(rec, min_logprob=self._min_logprob):
                     return rec
             window = np.concatenate([feats[:, :n], self._silence[:, : _FULL_FRAMES - n]], axis=1)
-            text, score = self._decode(window, max_length=448 - len(self._prompt_ids) - 4)
+            text, score = self._decode(window, max_new_tokens=448)
             text, repeated = collapse_repeats(text)
             return Recognition(text, "full", score, (time.perf_counter() - start) * 1000, repeated)
         except RecognizerError:

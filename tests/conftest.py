@@ -1,0 +1,88 @@
+"""Shared fixtures: the real model store, the shared recordings, and running the CLI as a subprocess."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def shared_audio_dir() -> Path | None:
+    """$VOICEBOX_SHARED_AUDIO, else ../shared/audio beside the repository; None when absent."""
+    env = os.environ.get("VOICEBOX_SHARED_AUDIO")
+    candidate = Path(env) if env else REPO.parent / "shared" / "audio"
+    return candidate if (candidate / "manifest.tsv").is_file() else None
+
+
+@pytest.fixture(scope="session")
+def shared_audio() -> Path:
+    """The folder of real recordings; skips with a reason where there is none (a fresh clone)."""
+    found = shared_audio_dir()
+    if found is None:
+        pytest.skip("real recordings not found: this test needs ../shared/audio beside the repository "
+                    "(or VOICEBOX_SHARED_AUDIO pointing at a folder with manifest.tsv)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def manifest_rows(shared_audio: Path) -> list[dict[str, str]]:
+    """Rows of the shared recordings' manifest.tsv."""
+    with open(shared_audio / "manifest.tsv", encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+@pytest.fixture(scope="session")
+def model_store() -> object:
+    """The default model store with the default models present.
+
+    Missing models fail the test under CI (the Makefile pulls them first) and skip
+    elsewhere with the command that fixes it.
+    """
+    from voicebox.app import required_models
+    from voicebox.config import Config
+    from voicebox.errors import ModelError
+    from voicebox.models import ModelStore, default_models_dir
+
+    store = ModelStore(default_models_dir())
+    try:
+        store.require(required_models(Config()))
+    except ModelError as err:
+        if os.environ.get("CI"):
+            pytest.fail(f"default models missing in CI: {err}")
+        pytest.skip(f"default models missing: {err}")
+    return store
+
+
+@pytest.fixture(scope="session")
+def engines(model_store: object) -> Iterator[object]:
+    """All default engines loaded once for the session (real models)."""
+    from voicebox.app import build_engines
+    from voicebox.config import Config
+
+    built = build_engines(Config(), model_store)  # type: ignore[arg-type]
+    yield built
+    built.close()
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, input: bytes | None = None,
+            timeout: float = 300, cwd: Path | None = None,
+            prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m voicebox ARGS`` (optionally behind ``prefix``, e.g. ``unshare -n``); output as text."""
+    full_env = {**os.environ, **(env or {})}
+    proc = subprocess.run([*prefix, sys.executable, "-m", "voicebox", *args], capture_output=True, input=input,
+                          env=full_env, timeout=timeout, cwd=cwd, check=False)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode("utf-8", "replace"),
+                                       proc.stderr.decode("utf-8", "replace"))
+
+
+@pytest.fixture()
+def cli() -> object:
+    """The :func:`run_cli` helper as a fixture."""
+    return run_cli

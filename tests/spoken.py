@@ -1,0 +1,41 @@
+"""Helpers for end-to-end tests: build spoken inputs and check spoken answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from voicebox.audio import SAMPLE_RATE, read_wav, write_wav
+
+HOUR_WORDS = ["twelve", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven"]
+
+
+def concat_wavs(out: Path, *parts: Path | float) -> Path:
+    """Join WAV files (and float seconds of silence) into one 16 kHz file."""
+    pieces = [np.zeros(int(p * SAMPLE_RATE), np.int16) if isinstance(p, float) else read_wav(p) for p in parts]
+    write_wav(out, np.concatenate(pieces))
+    return out
+
+
+def events_of(stdout: str) -> list[dict[str, object]]:
+    """The JSON-line events printed by ``voicebox run --json``."""
+    return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+
+
+def hours_now() -> set[int]:
+    """Plausible 12-hour clock hours (now and a minute ago, for runs crossing the hour)."""
+    now = dt.datetime.now().astimezone()
+    return {(t.hour % 12) or 12 for t in (now, now - dt.timedelta(minutes=2))}
+
+
+def mentions_hour(text: str, hours: set[int]) -> bool:
+    """Whether ``text`` says one of ``hours`` as digits ("8:35", "8 a.m.") or words ("eight")."""
+    lowered = text.lower()
+    for hour in hours:
+        if re.search(rf"(?<![\d:]){hour}(?=\D|$)", lowered) or re.search(rf"\b{HOUR_WORDS[hour % 12]}\b", lowered):
+            return True
+    return False

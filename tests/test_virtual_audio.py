@@ -1,0 +1,126 @@
+"""The real audio path: virtual PulseAudio mic and speaker reached through sounddevice/PortAudio/ALSA.
+
+A recording is played into the virtual microphone, ``voicebox run`` answers it on its
+default devices, and the answer is captured from the virtual speaker and transcribed back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from spoken import concat_wavs, hours_now, mentions_hour
+
+pytestmark = [pytest.mark.slow, pytest.mark.audio_devices]
+
+SCRIPT = Path(__file__).resolve().parent / "virtual_audio.sh"
+
+
+@pytest.fixture(scope="module")
+def virtual_audio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A private PulseAudio daemon with a virtual mic and speaker; yields the environment to reach it."""
+    missing = [tool for tool in ("pulseaudio", "pactl", "paplay", "parecord") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"virtual audio devices need {', '.join(missing)}: "
+                    "apt-get install pulseaudio pulseaudio-utils libasound2-plugins libportaudio2 (.ci/run does)")
+    va_dir = tmp_path_factory.mktemp("va")
+    env = {**os.environ, "VA_DIR": str(va_dir), "VA_PYTHON": sys.executable}
+    started = subprocess.run(["bash", str(SCRIPT), "start"], env=env, capture_output=True, text=True, timeout=120,
+                             check=False)
+    assert started.returncode == 0, started.stderr
+    for line in started.stdout.splitlines():
+        key, _, value = line.removeprefix("export ").partition("=")
+        env[key] = value.strip("'")
+    yield env
+    subprocess.run(["bash", str(SCRIPT), "stop"], env=env, capture_output=True, timeout=30, check=False)
+
+
+def _pactl(env: dict[str, str], *args: str) -> object:
+    out = subprocess.run(["pactl", "-f", "json", *args], env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def _wait_for_recording_client(env: dict[str, str], source: str, timeout: float = 30.0) -> None:
+    index = next(d["index"] for d in _pactl(env, "list", "short", "sources") if d["name"] == source)  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(s["source"] == index and s["client"] is not None for s in _pactl(env, "list", "source-outputs")):  # type: ignore[attr-defined]
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"voicebox never started recording from {source}")
+
+
+def _events(proc: subprocess.Popen[str]) -> queue.Queue[dict[str, object]]:
+    found: queue.Queue[dict[str, object]] = queue.Queue()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("{"):
+                found.put(json.loads(line))
+
+    threading.Thread(target=read, daemon=True).start()
+    return found
+
+
+def _wait_event(events: queue.Queue[dict[str, object]], name: str, timeout: float) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        try:
+            event = events.get(timeout=max(0.01, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        seen.append(event["event"])
+        if event["event"] == name:
+            return event
+    raise TimeoutError(f"no {name!r} event within {timeout} s; saw {seen}")
+
+
+def test_spoken_command_through_virtual_mic_is_answered_on_virtual_speaker(
+        virtual_audio: dict[str, str], tmp_path: Path, model_store: object, shared_audio: Path) -> None:
+    env = virtual_audio
+    feed = concat_wavs(tmp_path / "feed.wav", 0.5, shared_audio / "wyoming-openwakeword" / "hey_jarvis.wav",
+                       shared_audio / "speech-to-phrase" / "en" / "what time is it.wav", 2.0)
+    captured = tmp_path / "speaker.wav"
+    daemon = subprocess.Popen([sys.executable, "-m", "voicebox", "run", "--json"], env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    recorder: subprocess.Popen[bytes] | None = None
+    try:
+        events = _events(daemon)
+        _wait_event(events, "ready", timeout=180)
+        _wait_for_recording_client(env, "virtual_mic")
+        recorder = subprocess.Popen(["parecord", "--device=virtual_speaker.monitor", "--file-format=wav",
+                                     "--format=s16le", "--rate=48000", "--channels=2", "--latency-msec=20",
+                                     str(captured)], env=env)
+        deadline = time.monotonic() + 10
+        while not (captured.exists() and captured.stat().st_size > 9600):
+            assert time.monotonic() < deadline and recorder.poll() is None, "parecord did not start"
+            time.sleep(0.02)
+        subprocess.run(["paplay", "--device=virtual_mic_feed", str(feed)], env=env, check=True, timeout=60)
+        wake = _wait_event(events, "wake", timeout=30)
+        assert wake["model"] == "hey_jarvis"
+        _wait_event(events, "synthesis_finished", timeout=60)
+        time.sleep(0.5)
+    finally:
+        if recorder is not None:
+            recorder.send_signal(signal.SIGINT)  # parecord writes a valid WAV header on SIGINT
+            recorder.wait(timeout=10)
+        daemon.terminate()
+        daemon.wait(timeout=30)
+    back = run_cli("transcribe", str(captured), "--json")
+    assert back.returncode == 0, back.stderr
+    heard = json.loads(back.stdout)["text"]
+    assert mentions_hour(heard, hours_now()), heard
