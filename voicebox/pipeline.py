@@ -107,8 +107,9 @@ class Pipeline:
                        "asr": engines.asr_pool, "tts": engines.tts_pool}
         self._speak_lock = asyncio.Lock()
         self._speaking: asyncio.Task[None] | None = None
-        self._decider = WakeDecider(config.wake.threshold, dict(config.wake.thresholds),
-                                    int(config.wake.refractory_s * 1000))
+        self._decider = WakeDecider.from_config(config.wake)
+        # Debug recordings ([debug] record_dir): called with each captured command; None = never recorded.
+        self.recorder: Callable[[Pcm], object] | None = None
 
     async def _call(self, pool: str, func: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pools[pool], func)
@@ -129,6 +130,8 @@ class Pipeline:
             self.stop_speaking()  # barge-in: a new wake word interrupts the reply
             await self.turn(blocks, wake_wall)
             await self._call("stream", self.engines.wake.reset)
+            # The detector starts afresh after a turn, so the refractory period has done its job.
+            self._decider = WakeDecider.from_config(self.config.wake)
         await self.finish()
 
     async def turn(self, blocks: AsyncIterator[AudioBlock], wake_wall: float) -> None:
@@ -149,6 +152,8 @@ class Pipeline:
             clock.capture = capture
             if capture.reason == "no_speech":
                 return
+            if self.recorder is not None:
+                self.recorder(capture.audio)
             understanding: Understanding = capture.early or await self.understand(capture.audio)
             rec = understanding.recognition
             self.emit(Transcript(text=rec.text, audio_ms=len(capture.audio) * 1000 // SAMPLE_RATE,
