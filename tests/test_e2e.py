@@ -74,3 +74,15 @@ def test_demo_runs_the_whole_pipeline(tmp_path: Path, model_store: object) -> No
     for stage in ("wake word", "speech recognition", "intent", "speech synthesis", "peak memory"):
         assert stage in proc.stdout
     assert (tmp_path / "answer.wav").stat().st_size > 10_000
+
+
+def test_every_command_in_a_file_is_answered(tmp_path: Path, model_store: object) -> None:
+    first, second = tmp_path / "a.wav", tmp_path / "b.wav"
+    for text, path in (("Hey Jarvis. What time is it?", first), ("Hey Jarvis. What day is it today?", second)):
+        proc = run_cli("say", text, "-o", str(path))
+        assert proc.returncode == 0, proc.stderr
+    wav = concat_wavs(tmp_path / "input.wav", 0.5, first, 2.0, second, 1.0)
+    proc = run_cli("run", "--input", str(wav), "--output", str(tmp_path / "reply.wav"), "--json")
+    assert proc.returncode == 0, proc.stderr
+    intents = [(e["skill"], e["intent"]) for e in events_of(proc.stdout) if e["event"] == "intent"]
+    assert intents == [("time_date", "GetTime"), ("time_date", "GetWeekday")]

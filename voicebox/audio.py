@@ -56,8 +56,9 @@ def to_float(pcm: Pcm) -> npt.NDArray[np.float32]:
 def to_int16(audio: npt.NDArray[np.floating] | npt.NDArray[np.integer]) -> Pcm:
     """float audio in [-1, 1] (or int16 already) -> int16 PCM, clipped."""
     if audio.dtype == np.int16:
-        return audio  # type: ignore[return-value]
-    return np.clip(np.asarray(audio, np.float32) * 32767.0, -32768, 32767).astype(np.int16)
+        return np.asarray(audio, np.int16)
+    out: Pcm = np.clip(np.asarray(audio, np.float32) * 32767.0, -32768, 32767).astype(np.int16)
+    return out
 
 
 def resample(pcm: Pcm, rate_in: int, rate_out: int = SAMPLE_RATE) -> Pcm:

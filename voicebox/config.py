@@ -45,6 +45,9 @@ class WakeConfig:
     vad_threshold: float = _opt(0.0, "Only accept wake words while speech probability is above this (0 = off).", lo=0.0, hi=1.0)
     noise_suppression: bool = _opt(False, "Run Speex noise suppression before wake-word detection (needs speexdsp-ns).")
     threads: int = _opt(1, "CPU threads for the wake-word models.", lo=1, hi=64)
+    patience: int = _opt(1, "Blocks (80 ms each) in a row a score must stay over its threshold to count.", lo=1, hi=10)
+    gain_control: bool = _opt(False, "Lift quiet input (automatic gain) before wake-word detection.")
+    max_gain_db: float = _opt(18.0, "Largest lift the automatic gain may apply, dB.", lo=0.0, hi=40.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,51 @@ class PathsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WyomingConfig:
+    """[wyoming] the Wyoming protocol server (`voicebox serve`) for Home Assistant and other clients."""
+
+    uri: str = _opt("tcp://127.0.0.1:10700", "Where `voicebox serve` listens: tcp://HOST:PORT or unix://PATH "
+                    "(127.0.0.1 = this machine only; 0.0.0.0 = every network).")
+    zeroconf: bool = _opt(False, "Announce the server on the local network with zeroconf/mDNS (needs `pip install zeroconf`).")
+    zeroconf_name: str = _opt("", "Name to announce with zeroconf; empty = voicebox-<hostname>.")
+    max_event_bytes: int = _opt(1_048_576, "Largest data or audio payload one event may declare, bytes; "
+                                "a larger one closes that connection.", lo=4096, hi=67_108_864)
+    max_clients: int = _opt(16, "Connections served at once; further ones get an error and are closed.", lo=1, hi=1024)
+    max_audio_s: float = _opt(30.0, "Longest audio accepted for one transcription, seconds.", lo=1.0, hi=600.0)
+    max_text_chars: int = _opt(5000, "Longest text accepted for synthesis or intent recognition, characters.",
+                               lo=100, hi=1_000_000)
+    transcript_streaming: bool = _opt(True, "Send transcript-start/-chunk/-stop before the final transcript.")
+
+
+@dataclass(frozen=True, slots=True)
+class HubConfig:
+    """[hub] satellites: `voicebox run` accepts room satellites when `uri` is set."""
+
+    uri: str = _opt("", "Where `voicebox run` accepts satellites: tcp://HOST:PORT or unix://PATH; empty = no hub.")
+    token: str = _opt("", "Shared secret satellites must present (set it whenever the hub listens beyond 127.0.0.1).")
+    max_satellites: int = _opt(8, "Satellites connected at once; further ones are refused.", lo=1, hi=256)
+
+
+@dataclass(frozen=True, slots=True)
+class SatelliteConfig:
+    """[satellite] `voicebox satellite`: a room device that streams commands to a hub."""
+
+    hub: str = _opt("tcp://127.0.0.1:10800", "The hub to connect to: tcp://HOST:PORT or unix://PATH.")
+    name: str = _opt("", "This satellite's name as the hub logs it; empty = the host name.")
+    area: str = _opt("", "The room this satellite is in (informational).")
+    reconnect_max_s: float = _opt(30.0, "Longest wait between attempts to reach the hub, seconds.", lo=0.5, hi=3600)
+
+
+@dataclass(frozen=True, slots=True)
+class DebugConfig:
+    """[debug] debugging aids; off by default because they keep audio."""
+
+    record_dir: str = _opt("", "Keep each turn's command audio as a WAV here (a 0700 folder); empty = never record.")
+    record_max_mb: float = _opt(200.0, "Size cap of the debug recordings; the oldest are deleted first, MB.",
+                                lo=1.0, hi=100_000.0)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole configuration; ``skill`` holds each skill's own table (``[skill.NAME]``)."""
 
@@ -111,6 +159,10 @@ class Config:
     tts: TtsConfig = field(default_factory=TtsConfig)
     skills: SkillsConfig = field(default_factory=SkillsConfig)
     paths: PathsConfig = field(default_factory=PathsConfig)
+    wyoming: WyomingConfig = field(default_factory=WyomingConfig)
+    hub: HubConfig = field(default_factory=HubConfig)
+    satellite: SatelliteConfig = field(default_factory=SatelliteConfig)
+    debug: DebugConfig = field(default_factory=DebugConfig)
     skill: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = "<defaults>"
 
@@ -131,6 +183,10 @@ SECTIONS: dict[str, type] = {
     "tts": TtsConfig,
     "skills": SkillsConfig,
     "paths": PathsConfig,
+    "wyoming": WyomingConfig,
+    "hub": HubConfig,
+    "satellite": SatelliteConfig,
+    "debug": DebugConfig,
 }
 
 
@@ -254,7 +310,8 @@ def render_defaults() -> str:
         lines.append("")
         lines.append(f"[{name}]")
         for f in dataclasses.fields(cls):
-            default = f.default_factory() if f.default is dataclasses.MISSING else f.default  # type: ignore[misc]
+            factory: Any = f.default_factory
+            default = factory() if f.default is dataclasses.MISSING else f.default
             lines.append(f"# {f.metadata['doc']}")
             lines.append(f"{f.name} = {_toml_value(default)}")
     lines += ["", "# Each skill reads its own settings from [skill.NAME], e.g.:", "# [skill.timers]",
