@@ -6,12 +6,27 @@ import csv
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def _isolate_user_dirs() -> None:
+    """Keep tests away from the user's config, state (timers, lists) and skills; share only the models."""
+    from voicebox.models import default_models_dir
+
+    os.environ.setdefault("VOICEBOX_MODELS_DIR", str(default_models_dir()))
+    home = Path(tempfile.mkdtemp(prefix="voicebox-test-home-"))
+    for var in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
+        os.environ[var] = str(home / var.lower())
+    os.environ.pop("VOICEBOX_CONFIG", None)
+
+
+_isolate_user_dirs()
 
 
 def shared_audio_dir() -> Path | None:

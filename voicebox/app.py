@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from .audio import AudioBlock
 from .config import Config
-from .dispatch import Dispatcher, SimpleContext
-from .events import EventSink, Ready
+from .conversation import current_origin
+from .dispatch import Dispatcher
+from .events import EventSink, Ready, SkillResponded
 from .intent import IntentRecognizer
 from .models import ModelStore, default_models_dir
 from .pipeline import Engines, Pipeline
+from .skill import Job
+from .skill_context import PipelineHost, SkillServices
 from .skill_loader import LoadedSkill, load_skills
 from .speaker import AudioSink
 
@@ -49,9 +53,27 @@ def _onnx_file(store: ModelStore, name: str) -> Path:
     return store.file(name, files[0])
 
 
+def _skip_verifier_training() -> None:
+    """Keep ``import openwakeword`` from importing scikit-learn (about 1.3 s and 70 MB), used only to train verifiers."""
+    import sys
+    import types
+
+    if "openwakeword" in sys.modules:
+        return
+    stub = types.ModuleType("openwakeword.custom_verifier_model")
+
+    def train_custom_verifier(*args: Any, **kwargs: Any) -> None:
+        raise NotImplementedError("training openWakeWord verifiers is not available inside voicebox")
+
+    stub.train_custom_verifier = train_custom_verifier  # type: ignore[attr-defined]
+    sys.modules.setdefault("openwakeword.custom_verifier_model", stub)
+
+
 def load_wake(config: Config, store: ModelStore) -> Any:
     """openWakeWord detector for the configured models."""
+    _skip_verifier_training()
     from .engines.oww import OpenWakeWordDetector
+    from .wake import GainControl
 
     return OpenWakeWordDetector(
         {name: _onnx_file(store, name) for name in config.wake.models},
@@ -61,6 +83,7 @@ def load_wake(config: Config, store: ModelStore) -> Any:
         vad_threshold=config.wake.vad_threshold,
         noise_suppression=config.wake.noise_suppression,
         vad_path=store.file("silero_vad", "silero_vad.onnx"),
+        gain=GainControl(max_gain_db=config.wake.max_gain_db) if config.wake.gain_control else None,
     )
 
 
@@ -88,17 +111,25 @@ def load_tts(config: Config, store: ModelStore) -> Any:
                             length_scale=config.tts.length_scale)
 
 
-def load_skill_set(config: Config, speak: Callable[[str], Any] | None = None) -> tuple[list[LoadedSkill],
-                                                                                      IntentRecognizer]:
-    """Skills and the intent recognizer over their templates (compiled once)."""
-    skills = load_skills(config, lambda name: SimpleContext(name, config.skill.get(name, {}), speak))
+def load_skill_set(config: Config, speak: Callable[[str], Any] | None = None, *,
+                   services: SkillServices | None = None) -> tuple[list[LoadedSkill], IntentRecognizer]:
+    """Skills and the intent recognizer over their templates (compiled once).
+
+    Without ``services`` the skills get a throwaway in-memory database (for
+    recognition-only uses and ``voicebox intent``); the daemon passes its own.
+    """
+    shared = services if services is not None else SkillServices.in_memory(speak)
+    skills = load_skills(config, lambda name: shared.context(name, config))
+    shared.examples = {s.name: s.examples for s in skills if s.ok}
     return skills, IntentRecognizer(skills)
 
 
-def build_engines(config: Config, store: ModelStore, speak: Callable[[str], Any] | None = None) -> Engines:
+def build_engines(config: Config, store: ModelStore, speak: Callable[[str], Any] | None = None, *,
+                  services: SkillServices | None = None) -> Engines:
     """Check the models, then load every engine (the big ones in parallel threads)."""
     store.require(required_models(config))
-    skills, intents = load_skill_set(config, speak)
+    services = services if services is not None else SkillServices.in_memory(speak)
+    skills, intents = load_skill_set(config, speak, services=services)
     prompt = intents.vocabulary() if config.asr.vocabulary_prompt else ""
     with concurrent.futures.ThreadPoolExecutor(3) as pool:
         asr = pool.submit(load_asr, config, store, prompt)
@@ -107,7 +138,7 @@ def build_engines(config: Config, store: ModelStore, speak: Callable[[str], Any]
         vad = load_vad(store)
         return Engines(wake=wake.result(), vad=vad, asr=asr.result(), intents=intents,
                        dispatcher=Dispatcher(skills, timeout_s=config.skills.timeout_s), tts=tts.result(),
-                       wake_models=tuple(config.wake.models))
+                       wake_models=tuple(config.wake.models), services=services)
 
 
 class Assistant:
@@ -118,24 +149,60 @@ class Assistant:
         started = time.perf_counter()
         self.config = config
         self._speak_proxy: Pipeline | None = None
-        self.engines = build_engines(config, store or model_store(config), self._speak)
+        # Origin (see conversation.py) -> its voice: skills speaking for a satellite's conversation go there.
+        self.speak_routes: dict[str, Callable[[str], Awaitable[None]]] = {}
+        self.host = PipelineHost(self._speak)
+        self.services = SkillServices.for_config(config, self.host)  # the persistent database and timers
+        self.wait_timers = False  # `voicebox run --wait-timers`: keep running after the input until timers rang
+        self.engines = build_engines(config, store or model_store(config), self._speak, services=self.services)
         self.pipeline = Pipeline(self.engines, config, sink=sink, emit=emit, realtime=realtime)
         self._speak_proxy = self.pipeline
         self.startup_s = time.perf_counter() - started
         self.emit = emit
 
     async def _speak(self, text: str) -> None:
-        if self._speak_proxy is not None:
+        route = self.speak_routes.get(current_origin())
+        if route is not None:
+            await route(text)
+        elif self._speak_proxy is not None:
             await self._speak_proxy.say(text)
 
-    async def run(self, blocks: AsyncIterator[AudioBlock]) -> None:
-        """Announce readiness, then process the stream until it ends or the task is cancelled."""
+    async def _announce(self, job: Job) -> None:
+        """A scheduled callback came due: run it, then speak its response (after an alarm sound if asked)."""
+        result = await self.engines.dispatcher.run_job(job)
+        if result is None:
+            return
+        response = result.response
+        self.emit(SkillResponded(skill=job.skill, intent=job.handler, speech=response.speech, data=response.data,
+                                 compute_ms=round(result.compute_ms, 1)))
+        route = self.speak_routes.get(current_origin())
+        if route is not None:
+            await route(response.speech)
+        else:
+            await self.pipeline.announce(response.speech, sound=response.sound)
+
+    async def run(self, blocks: AsyncIterator[AudioBlock], *, wait_timers: bool | None = None) -> None:
+        """Announce readiness, then process the stream until it ends or the task is cancelled.
+
+        Scheduled callbacks (timers) fire meanwhile; ones missed while voicebox
+        was down fire at once. With ``wait_timers`` the run goes on after the
+        stream ends until no callback is pending (default: ``self.wait_timers``).
+        """
         self.emit(Ready(startup_s=round(self.startup_s, 3), wake_models=self.engines.wake_models))
+        self.host.attach(self.pipeline, asyncio.get_running_loop())
+        scheduler = asyncio.create_task(self.services.scheduler.run(self._announce), name="scheduler")
         try:
             await self.pipeline.run(blocks)
+            if self.wait_timers if wait_timers is None else wait_timers:
+                await self.services.scheduler.wait_idle()
+                await self.pipeline.finish()
         finally:
+            scheduler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await scheduler
             self.pipeline.close()
             self.engines.close()
+            self.services.close()
 
 
 def run_sync(coro: Any) -> Any:

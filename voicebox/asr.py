@@ -37,8 +37,18 @@ def collapse_repeats(text: str) -> tuple[str, bool]:
     """Cut a decoder loop ("cancel timer cancel timer cancel…") down to one copy of the phrase.
 
     Returns the text and whether a repetition was found. A phrase must repeat
-    back to back at least twice (the last copy may be cut short) to count.
+    back to back (a single word three times; the last copy may be cut short) to count.
+    Applied until nothing changes: a decaying loop can hide a shorter one inside a longer one.
     """
+    found = False
+    while True:
+        text, repeated = _collapse_once(text)
+        if not repeated:
+            return text, found
+        found = True
+
+
+def _collapse_once(text: str) -> tuple[str, bool]:
     words = text.split()
     n = len(words)
     keys = [w.lower().strip(".,!?;:") for w in words]
@@ -46,22 +56,21 @@ def collapse_repeats(text: str) -> tuple[str, bool]:
         phrase = keys[:size]
         i = size
         matched = 0
-        while i < n and keys[i] == phrase[(i) % size]:
-            i += 1
+        while i < n and (keys[i] == phrase[i % size] or (i == n - 1 and keys[i] and phrase[i % size].startswith(keys[i]))):
+            i += 1  # the very last word may be cut short too: the token budget can end mid-word
             matched += 1
         # The last copy may be cut short, but a partial copy only counts for phrases of 3+ words.
-        if i == n and (matched >= size or (size >= 3 and matched >= 1)):
+        if i == n and (matched >= max(size, 2) or (size >= 3 and matched >= 1)):
             return " ".join(words[:size]).rstrip(",;:"), True
-    # A loop that starts after a prefix: "set a timer for five minutes five minutes five minutes"
-    for size in range(1, n // 3 + 1):
-        for start in range(0, n - 3 * size + 1):
+    # Elsewhere a loop starts where a phrase follows itself (two copies of 2+ words, three of one word) and
+    # may decay ("… five minutes five minutes five min", "cancel timer cancel timer timer"): cut after one copy.
+    for start in range(n):
+        for size in range(1, (n - start) // 2 + 1):
+            copies = 3 if size == 1 else 2
             phrase = keys[start : start + size]
-            reps = 1
-            i = start + size
-            while i + size <= n and keys[i : i + size] == phrase:
-                reps += 1
-                i += size
-            if reps >= 3 and i >= n - size:
+            if start + copies * size <= n and all(
+                keys[start + k * size : start + (k + 1) * size] == phrase for k in range(1, copies)
+            ):
                 return " ".join(words[: start + size]).rstrip(",;:"), True
     return text, False
 

@@ -72,6 +72,7 @@ def resample(pcm: Pcm, rate_in: int, rate_out: int = SAMPLE_RATE) -> Pcm:
 
 
 def _decode_frames(raw: bytes, width: int, channels: int) -> Pcm:
+    raw = raw[: len(raw) - len(raw) % (width * channels)]  # a file cut mid-frame: keep the whole frames
     if width == 1:
         data = (np.frombuffer(raw, np.uint8).astype(np.int16) - 128) << 8
     elif width == 2:

@@ -49,11 +49,14 @@ def make_emitter(as_json: bool, *, stream: Any = None) -> Callable[[Event], None
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="PATH", help="TOML config file (default: $VOICEBOX_CONFIG or "
-                        "~/.config/voicebox/config.toml)")
+    common.add_argument("--config", metavar="PATH",
+                        help="TOML config file (default: $VOICEBOX_CONFIG or ~/.config/voicebox/config.toml)")
     common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    parser = argparse.ArgumentParser(prog="voicebox", parents=[common],
+    parser = argparse.ArgumentParser(prog="voicebox",
                                      description="An offline voice assistant: wake word, command, answer.")
+    # Also accepted before the subcommand; kept apart because the subcommand's defaults would overwrite them.
+    parser.add_argument("--config", metavar="PATH", dest="top_config", help=argparse.SUPPRESS)
+    parser.add_argument("-v", "--verbose", action="store_true", dest="top_verbose", help=argparse.SUPPRESS)
     parser.add_argument("--version", action="version", version=f"voicebox {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -111,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.config = getattr(args, "config", None) or args.top_config
+    args.verbose = getattr(args, "verbose", False) or args.top_verbose
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     if not args.verbose:

@@ -9,33 +9,51 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import (  # noqa: F401  (register `voicebox bench`, `install-service`, `soak`)  # noqa: F401  (register `serve`, `satellite`, `run --hub-uri`)
+    bench,
+    hub,
+    satellite_cli,
+    service,
+    skills_cli,  # noqa: F401  (registers `voicebox skills`, `run --wait-timers`)
+    soak,
+    wyoming_server,
+)
+from . import eval as _eval  # noqa: F401  (registers `voicebox eval`)
 from .app import Assistant, load_asr, load_skill_set, load_tts, model_store, required_models
 from .audio import SAMPLE_RATE, resample, write_wav
 from .cli import command, make_emitter, print_json
 from .config import Config, render_defaults
+from .daemon import serve
 from .devices import list_devices
-from .dispatch import NOT_UNDERSTOOD, Dispatcher
+from .dispatch import Dispatcher, TextSession
 from .errors import AudioError, DeviceError
-from .events import Event
+from .events import Event, EventSink
 from .mic import MicrophoneSource, StdinSource, WavFileSource
 from .models import default_model_names, list_rows
+from .skill_context import SkillServices
 from .speaker import AudioSink, NullSink, SpeakerSink, WavFileSink
+from .supervise import SupervisedSink, SupervisedSource
 
 __all__: list[str] = []
 
 
-def _source(spec: str, config: Config, device: str | None, realtime: bool) -> Any:
+def _source(spec: str, config: Config, device: str | None, realtime: bool, emit: EventSink) -> Any:
     if spec == "mic":
-        return MicrophoneSource(device if device is not None else config.audio.input_device,
-                                queue_blocks=config.audio.queue_blocks)
+        name = device if device is not None else config.audio.input_device
+        return SupervisedSource(lambda: MicrophoneSource(name, queue_blocks=config.audio.queue_blocks),
+                                name=name or "default input", emit=emit, retry_max_s=config.audio.retry_max_s)
     if spec == "-":
         return StdinSource()
+    if spec == "none":
+        return hub.IdleSource()  # a hub serving satellites only
     return WavFileSource(spec, realtime=realtime)
 
 
-def _sink(spec: str, config: Config, device: str | None) -> AudioSink:
+def _sink(spec: str, config: Config, device: str | None, emit: EventSink) -> AudioSink:
     if spec == "speaker":
-        return SpeakerSink(device if device is not None else config.audio.output_device)
+        name = device if device is not None else config.audio.output_device
+        return SupervisedSink(lambda: SpeakerSink(name), name=name or "default output", emit=emit,
+                              retry_max_s=config.audio.retry_max_s)
     if spec == "none":
         return NullSink()
     return WavFileSink(spec)
@@ -44,15 +62,18 @@ def _sink(spec: str, config: Config, device: str | None) -> AudioSink:
 @command("run")
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
     """Run the assistant on a microphone, a file or stdin."""
-    if args.input not in ("mic", "-") and not Path(args.input).exists():
-        raise AudioError(f"{args.input}: no such file (use --input mic, a WAV file, or -)", code="audio_missing")
-    source = _source(args.input, config, args.input_device, args.realtime)
-    sink = _sink(args.output, config, args.output_device)
+    if args.input not in ("mic", "-", "none") and not Path(args.input).exists():
+        raise AudioError(f"{args.input}: no such file (use --input mic, a WAV file, - or none)", code="audio_missing")
     emit = make_emitter(args.json)
+    source = _source(args.input, config, args.input_device, args.realtime, emit)
+    sink = _sink(args.output, config, args.output_device, emit)
     realtime = args.input == "mic" or args.realtime
     try:
         assistant = Assistant(config, sink=sink, emit=emit, realtime=realtime)
-        asyncio.run(assistant.run(source.blocks()))
+        assistant.wait_timers = bool(getattr(args, "wait_timers", False))
+        daemon = serve(assistant, source, config_path=args.config)
+        hub_uri = args.hub_uri or config.hub.uri
+        asyncio.run(hub.with_hub(assistant, hub_uri, daemon) if hub_uri else daemon)
     finally:
         sink.close()
     return 0
@@ -166,17 +187,11 @@ def cmd_say(args: argparse.Namespace, config: Config) -> int:
 @command("intent")
 def cmd_intent(args: argparse.Namespace, config: Config) -> int:
     """Match sentences to intents and run their handlers; one JSON object per sentence with --json."""
-    skills, recognizer = load_skill_set(config)
+    services = SkillServices.in_memory()  # a throwaway database: trying sentences must not set real timers
+    skills, recognizer = load_skill_set(config, services=services)
     dispatcher = Dispatcher(skills, timeout_s=config.skills.timeout_s)
     lines = sys.stdin if args.text == "-" else [args.text]
-
-    async def answer(text: str) -> dict[str, Any]:
-        match = recognizer.recognize(text)
-        if match is None:
-            return {"skill": None, "intent": None, "slots": {}, "speech": NOT_UNDERSTOOD}
-        result = await dispatcher.handle(match)
-        return {"skill": match.skill, "intent": match.intent, "slots": match.slots,
-                "speech": result.response.speech}
+    answer = TextSession(recognizer, dispatcher, services.host).answer
 
     async def run_all() -> None:
         for line in lines:

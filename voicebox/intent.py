@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hassil import Intents, recognize_best
@@ -12,35 +12,53 @@ from hassil.recognize import RecognizeResult
 
 from .errors import IntentError
 from .skill_loader import LoadedSkill
+from .slots import COMMON_SENTENCES, typed_slots
 
-__all__ = ["IntentMatch", "IntentRecognizer", "normalize_text"]
+__all__ = ["IntentMatch", "IntentRecognizer", "compile_sentences", "normalize_text"]
 
 _WAKE_PREFIX = re.compile(r"^\s*(?:hey[\s,]+)?(?:jarvis|alexa|mycroft|marvin)\b[\s,.!]*", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
 class IntentMatch:
-    """A matched intent: the skill that owns it and its slot values as plain JSON values."""
+    """A matched intent: the skill that owns it, slot values as plain JSON (``slots``) and typed (``values``)."""
 
     skill: str
     intent: str
     slots: dict[str, Any]
     text: str
     complete: bool
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 def normalize_text(text: str) -> str:
-    """Drop a leading wake phrase and surrounding noise from a transcript."""
+    """Drop a leading wake phrase and noise; spell out what recognizers write as symbols ("10-minute", "15%")."""
     text = _WAKE_PREFIX.sub("", text)
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
+    text = re.sub(r"(?<=\w)-(?=[a-z])", " ", text, flags=re.IGNORECASE)
+    text = re.sub(r"\s*%", " percent", text)
+    text = re.sub(r"(?<=\d)\s*[x\u00d7*]\s*(?=\d)", " times ", text)
+    text = re.sub(r"(?<=\d)\s*\+\s*(?=\d)", " plus ", text)
+    text = re.sub(r"(?<=\d)\s*/\s*(?=\d)", " divided by ", text)
+    text = re.sub(r"[\u2019`]", "'", text)
+    text = re.sub(r"\s+", " ", text)
     return text.strip().strip(".!?,;: ")
 
 
+def compile_sentences(sentences: dict[str, Any]) -> Intents:
+    """A skill's sentences with the shared rules (``<duration>``) merged in, compiled by hassil."""
+    data = dict(sentences)
+    for section in ("lists", "expansion_rules"):
+        data[section] = {**COMMON_SENTENCES[section], **(sentences.get(section) or {})}
+    intents = Intents.from_dict(data)
+    for intent in intents.intents.values():  # hassil parses templates lazily: parse them now, once
+        for block in intent.data:
+            _ = block.sentences
+    return intents
+
+
 def _slot_value(value: Any) -> Any:
-    if hasattr(value, "value"):
-        value = value.value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+    return value.value if hasattr(value, "value") else value
 
 
 class IntentRecognizer:
@@ -53,7 +71,7 @@ class IntentRecognizer:
             if not skill.ok:
                 continue
             try:
-                self._compiled.append((skill, Intents.from_dict(skill.sentences)))
+                self._compiled.append((skill, compile_sentences(skill.sentences)))
             except Exception as err:
                 self.errors[skill.name] = f"{type(err).__name__}: {err}"
                 skill.error = f"sentence templates failed to parse: {err}"
@@ -80,20 +98,42 @@ class IntentRecognizer:
         if found is None:
             return None
         skill, result = found
-        slots = {name: _slot_value(ent.value) for name, ent in result.entities.items()}
+        slots, values = typed_slots({name: _slot_value(ent.value) for name, ent in result.entities.items()})
         complete = not any(ent.is_wildcard for ent in result.entities.values())
-        return IntentMatch(skill.name, result.intent.name, slots, clean, complete)
+        return IntentMatch(skill.name, result.intent.name, slots, clean, complete, values)
 
     def vocabulary(self, limit: int = 60) -> str:
-        """Distinct literal words from all templates, for prompting the recognizer."""
-        words: dict[str, None] = {}
+        """Distinct words of the skills' templates and lists, for prompting the recognizer (at most ``limit``).
+
+        A plain word list: Whisper reads the prompt as the text said just
+        before, and example sentences make it repeat their phrasing (or loop),
+        while a word list only raises the odds of these words. Words are taken
+        from each intent in turn, so every intent is represented before the
+        limit cuts the list.
+        """
+        per_intent: list[list[str]] = []
         for skill, _ in self._compiled:
+            lists = skill.sentences.get("lists", {})
             for data in skill.sentences.get("intents", {}).values():
+                words: dict[str, None] = {}
                 for block in data.get("data", []):
                     for sentence in block.get("sentences", []):
-                        for word in re.findall(r"[a-z']{3,}", re.sub(r"\{[^}]*\}|<[^>]*>", " ", sentence.lower())):
-                            words.setdefault(word, None)
-        return " ".join(list(words)[:limit])
+                        for name in re.findall(r"\{([^}:]+)", sentence):
+                            for value in (lists.get(name) or {}).get("values", []) if isinstance(lists, dict) else []:
+                                text = value.get("in", "") if isinstance(value, dict) else str(value)
+                                words.update(dict.fromkeys(_words(text)))
+                        words.update(dict.fromkeys(_words(re.sub(r"\{[^}]*\}|<[^>]*>", " ", sentence))))
+                per_intent.append(list(words))
+        chosen: dict[str, None] = {}
+        for round_ in range(max((len(w) for w in per_intent), default=0)):
+            for words_ in per_intent:
+                if round_ < len(words_) and len(chosen) < limit:
+                    chosen.setdefault(words_[round_], None)
+        return " ".join(chosen)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z']{3,}", text.lower())
 
 
 def _rank(result: RecognizeResult) -> tuple[int, int]:

@@ -18,6 +18,8 @@ __all__ = ["Capture", "SpeechDetector", "capture_command"]
 
 _HYSTERESIS = 0.15
 _KEEP_AFTER_SPEECH_BLOCKS = 2
+# Silence before the command is cut to this much: the recognizer's cost grows with the audio's length.
+_KEEP_BEFORE_SPEECH_BLOCKS = 8
 
 
 class SpeechDetector(Protocol):
@@ -77,9 +79,10 @@ async def capture_command(
     reason = "eos"
     end_ms = 0
     speech_started = False
+    first_block = 0
 
     def audio_upto(n_blocks: int) -> Pcm:
-        return np.concatenate(kept[:n_blocks]) if n_blocks > 0 else np.zeros(0, np.int16)
+        return np.concatenate(kept[first_block:n_blocks]) if n_blocks > first_block else np.zeros(0, np.int16)
 
     try:
         async for block in blocks:
@@ -93,6 +96,8 @@ async def capture_command(
             decision = endpointer.feed(is_speech, BLOCK_MS / 1000)
             if endpointer.started and not speech_started:
                 speech_started = True
+                onset = len(kept) - round(endpointer.speech_s * 1000 / BLOCK_MS)
+                first_block = max(0, onset - _KEEP_BEFORE_SPEECH_BLOCKS)
                 emit(SpeechStarted(stream_ms=block.start_ms))
             if decision is Decision.SPECULATE and speculate is not None:
                 spec_blocks = len(kept)

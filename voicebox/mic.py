@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
+import io
 import logging
+import os
 import sys
 import threading
 from collections.abc import AsyncIterator
@@ -50,6 +53,37 @@ class WavFileSource:
             yield block
 
 
+async def _read_detached(stream: BinaryIO, nbytes: int) -> bytes:
+    """Up to ``nbytes`` from ``stream``, read in a daemon thread: a read blocked on an idle pipe never holds up
+    shutdown."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[bytes] = loop.create_future()
+    try:  # the raw descriptor: a buffered reader's lock held by this thread would abort interpreter shutdown
+        fd: int | None = stream.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        fd = None
+
+    def deliver(data: bytes, err: BaseException | None) -> None:
+        if future.done():
+            return
+        if err is not None:
+            future.set_exception(err)
+        else:
+            future.set_result(data)
+
+    def work() -> None:
+        data, error = b"", None
+        try:
+            data = os.read(fd, nbytes) if fd is not None else stream.read(nbytes)
+        except Exception as err:
+            error = err
+        with contextlib.suppress(RuntimeError):  # the loop may be closed when shutting down
+            loop.call_soon_threadsafe(deliver, data, error)
+
+    threading.Thread(target=work, daemon=True, name="stdin-read").start()
+    return await future
+
+
 class StdinSource:
     """Raw 16 kHz, 16-bit little-endian mono PCM read from standard input until it closes."""
 
@@ -64,7 +98,7 @@ class StdinSource:
         nbytes = BLOCK_SAMPLES * 2
         pending = b""
         while True:
-            data = await asyncio.to_thread(self._stream.read, nbytes - len(pending))
+            data = await _read_detached(self._stream, nbytes - len(pending))
             if not data:
                 break
             pending += data

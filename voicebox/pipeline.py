@@ -35,6 +35,7 @@ from .events import (
 from .intent import IntentMatch, IntentRecognizer
 from .listen import Capture, SpeechDetector, capture_command
 from .skill import Response
+from .skill_context import SkillServices
 from .speaker import AudioSink
 from .tts import Synthesizer, speak_blocks
 from .wake import WakeDecider, WakeDetector
@@ -66,6 +67,7 @@ class Engines:
     dispatcher: Dispatcher
     tts: Synthesizer
     wake_models: tuple[str, ...] = ()
+    services: SkillServices | None = None  # the skills' database, scheduler and host
     # One worker per shared, non-thread-safe model, used by every pipeline (e.g. one per satellite).
     asr_pool: concurrent.futures.ThreadPoolExecutor = field(
         default_factory=lambda: concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="asr"))
@@ -103,6 +105,8 @@ class Pipeline:
         self.realtime = realtime
         self.volume = config.audio.volume
         self.last_reply = ""
+        # (skill, reply handler) after a skill asked a follow-up question: the next turn needs no wake word.
+        self.awaiting_reply: tuple[str, str] | None = None
         self._pools = {"stream": concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="stream"),
                        "asr": engines.asr_pool, "tts": engines.tts_pool}
         self._speak_lock = asyncio.Lock()
@@ -129,6 +133,12 @@ class Pipeline:
             self.emit(WakeDetected(model=hit.model, score=round(hit.score, 4), stream_ms=block.end_ms))
             self.stop_speaking()  # barge-in: a new wake word interrupts the reply
             await self.turn(blocks, wake_wall)
+            while self.awaiting_reply is not None:  # a follow-up question: listen again, no wake word needed
+                asked = self.awaiting_reply
+                await self.finish()
+                await self.turn(blocks, time.perf_counter())
+                if self.awaiting_reply is asked:  # nobody answered
+                    self.awaiting_reply = None
             await self._call("stream", self.engines.wake.reset)
             # The detector starts afresh after a turn, so the refractory period has done its job.
             self._decider = WakeDecider.from_config(self.config.wake)
@@ -180,8 +190,16 @@ class Pipeline:
         return Understanding(rec, match, asr_ms, (time.perf_counter() - start) * 1000)
 
     async def respond(self, understanding: Understanding) -> DispatchResult:
-        """Dispatch the matched intent (or answer that nothing matched)."""
+        """Dispatch the matched intent (or answer that nothing matched); a follow-up answer goes to the asking skill."""
         match = understanding.match
+        asked, self.awaiting_reply = self.awaiting_reply, None
+        if asked is not None and match is None:  # an answer that is no command of its own goes to the asker
+            skill, handler = asked
+            result = await self.engines.dispatcher.handle_reply(skill, handler, understanding.recognition.text)
+            self.emit(SkillResponded(skill=skill, intent=handler, speech=result.response.speech,
+                                     data=result.response.data, compute_ms=round(result.compute_ms, 1)))
+            self._expect_reply(skill, result.response)
+            return result
         if match is None:
             self.emit(IntentNotMatched(text=understanding.recognition.text))
             response = Response(NOT_UNDERSTOOD)
@@ -191,7 +209,29 @@ class Pipeline:
         result = await self.engines.dispatcher.handle(match)
         self.emit(SkillResponded(skill=match.skill, intent=match.intent, speech=result.response.speech,
                                  data=result.response.data, compute_ms=round(result.compute_ms, 1)))
+        self._expect_reply(match.skill, result.response)
         return result
+
+    def _expect_reply(self, skill: str, response: Response) -> None:
+        if response.expect_reply and response.reply_handler:
+            self.awaiting_reply = (skill, response.reply_handler)
+
+    async def announce(self, text: str, *, sound: str = "") -> None:
+        """Speak a scheduled announcement after the current reply, after an alarm sound if ``sound`` is "alarm".
+
+        It can be cut short like a reply (barge-in, "stop").
+        """
+        if self._speaking is not None and not self._speaking.done():
+            await asyncio.wait([self._speaking])
+        self._speaking = task = asyncio.create_task(self._announcement(text, sound), name="announcement")
+        await asyncio.wait([task])
+
+    async def _announcement(self, text: str, sound: str) -> None:
+        if sound == "alarm":
+            async with self._speak_lock:
+                tone = np.clip(_alarm().astype(np.float32) * self.volume, -32768, 32767).astype(np.int16)
+                await self.sink.write(tone)
+        await self.say(text)
 
     async def _reply(self, text: str, clock: _TurnClock, understanding: Understanding | None) -> None:
         first = await self.say(text)
@@ -250,6 +290,17 @@ class Pipeline:
     def close(self) -> None:
         """Release this pipeline's own worker (shared engines are closed by their owner)."""
         self._pools["stream"].shutdown(wait=False, cancel_futures=True)
+
+
+def _alarm() -> Pcm:
+    """Three rising double beeps (about 1.5 s)."""
+    t = np.arange(int(SAMPLE_RATE * 0.12)) / SAMPLE_RATE
+    gap = np.zeros(int(SAMPLE_RATE * 0.08))
+    parts: list[np.ndarray] = []
+    for freq in (880, 988, 1175):
+        beep = 0.35 * np.sin(2 * np.pi * freq * t) * np.hanning(len(t))
+        parts += [beep, gap, beep, gap, gap]
+    return (np.concatenate(parts) * 32767).astype(np.int16)
 
 
 def _earcon() -> Pcm:

@@ -2,7 +2,10 @@
 
 A skill is a folder (``__init__.py`` + ``sentences/<lang>.yaml`` in hassil's
 format). Handlers receive the context and the matched slots as keyword
-arguments, and return a :class:`Response` (or a plain string to speak).
+arguments (a ``<duration>`` arrives as a :class:`Duration`), and return a
+:class:`Response` (or a plain string to speak). Through the context a skill
+speaks, schedules callbacks (methods taking ``ctx`` and a :class:`Job`),
+reads its ``[skill.NAME]`` settings and keeps data in ``ctx.store``.
 Built-in skills use exactly this module and nothing private.
 """
 
@@ -13,7 +16,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-__all__ = ["Context", "Response", "Skill", "intent"]
+from .slots import Duration, parse_duration, parse_number, spoken_number
+from .storage import SkillStore
+
+__all__ = ["Context", "Duration", "Job", "Response", "Skill", "SkillStore", "intent", "parse_duration", "parse_number",
+           "spoken_number"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,14 +32,35 @@ class Response:
     """What a handler answers: text to speak and optional structured data.
 
     ``expect_reply`` keeps the microphone open for an answer without the wake
-    word; the answer is routed to the handler named by ``reply_intent`` (a
-    method name of the same skill taking ``ctx`` and ``text``).
+    word; the answer is routed to the handler named by ``reply_handler`` (a
+    method name of the same skill taking ``ctx`` and ``text``). ``sound``
+    plays a sound before the speech: ``"alarm"`` or ``""`` (none).
     """
 
     speech: str
     data: dict[str, Any] = field(default_factory=dict)
     expect_reply: bool = False
     reply_handler: str = ""
+    sound: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A scheduled callback as its handler sees it; times are epoch seconds.
+
+    ``rings`` counts the announcements, this one included (a ringing job repeats every
+    ``repeat_s`` until ``ring_until_s``, a ``stop``, or a cancel).
+    """
+
+    id: int
+    skill: str
+    handler: str
+    due_s: float
+    data: dict[str, Any]
+    ring_until_s: float = 0.0
+    repeat_s: float = 0.0
+    rings: int = 0
+    origin: str = ""
 
 
 class Context(Protocol):
@@ -54,6 +82,51 @@ class Context(Protocol):
 
     def speak(self, text: str) -> Awaitable[None]:
         """Say something now (outside of the reply), e.g. an announcement."""
+        ...
+
+    @property
+    def store(self) -> SkillStore:
+        """This skill's persistent key-value data (JSON values; ``with ctx.store.transaction():``)."""
+        ...
+
+    def schedule(self, at: _dt.datetime | float, handler: str, data: dict[str, Any] | None = None, *,
+                 ring_for_s: float = 0.0, repeat_s: float = 0.0) -> int:
+        """Call method ``handler(ctx, job)`` at ``at`` (a datetime, or seconds from now); returns the job id.
+
+        The method's response is spoken. With ``ring_for_s`` > 0 it repeats
+        every ``repeat_s`` until stopped or ``ring_for_s`` after ``at``.
+        Jobs survive restarts; ones missed while voicebox was down run at start.
+        """
+        ...
+
+    def cancel(self, job_id: int) -> bool:
+        """Cancel one of this skill's scheduled jobs; True if it was pending."""
+        ...
+
+    def scheduled(self) -> list[Job]:
+        """This skill's pending jobs, soonest first."""
+        ...
+
+    def stop(self) -> None:
+        """Stop what voicebox is saying and silence every ringing alarm."""
+        ...
+
+    @property
+    def volume(self) -> float:
+        """Output volume of voicebox's own audio (1.0 = normal, 0.0-2.0)."""
+        ...
+
+    def set_volume(self, volume: float) -> float:
+        """Set the output volume (clamped to 0.0-2.0); returns the value applied."""
+        ...
+
+    @property
+    def last_reply(self) -> str:
+        """What voicebox said last ("" before the first reply)."""
+        ...
+
+    def examples(self) -> dict[str, tuple[str, ...]]:
+        """Example sentences of every loaded skill, by skill name."""
         ...
 
 

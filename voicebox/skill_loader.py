@@ -1,4 +1,4 @@
-"""Skill discovery: built-in folder, user folder, configured folders; each loaded in isolation."""
+"""Skill discovery: built-in folder, user folder, configured folders, ``voicebox.skills`` entry points; each isolated."""
 
 from __future__ import annotations
 
@@ -15,9 +15,12 @@ from typing import Any
 import yaml
 
 from .config import Config
+from .permissions import unsafe_dir_reason
 from .skill import Context, Skill
 
-__all__ = ["LoadedSkill", "builtin_skills_dir", "discover", "load_skills", "user_skills_dir"]
+__all__ = ["ENTRY_POINT_GROUP", "LoadedSkill", "builtin_skills_dir", "discover", "load_skills", "user_skills_dir"]
+
+ENTRY_POINT_GROUP = "voicebox.skills"
 
 _LOG = logging.getLogger(__name__)
 
@@ -32,6 +35,7 @@ class LoadedSkill:
     instance: Skill | None = None
     sentences: dict[str, Any] = field(default_factory=dict)
     handlers: dict[str, str] = field(default_factory=dict)
+    examples: tuple[str, ...] = ()
     error: str = ""
 
     @property
@@ -66,11 +70,19 @@ def discover(config: Config) -> Iterator[tuple[str, str, Path]]:
     roots: list[tuple[str, Path]] = [("builtin", builtin_skills_dir()), ("user", user_skills_dir(config))]
     roots += [("dir", Path(d).expanduser()) for d in config.skills.dirs]
     for source, root in roots:
-        if not root.is_dir():
+        if not root.is_dir() or not _safe(source, root):
             continue
         for folder in sorted(root.iterdir()):
-            if (folder / "__init__.py").is_file() and not folder.name.startswith(("_", ".")):
+            if (folder / "__init__.py").is_file() and not folder.name.startswith(("_", ".")) and _safe(source, folder):
                 yield folder.name, source, folder
+
+
+def _safe(source: str, path: Path) -> bool:
+    """User and configured skill folders must be yours and writable by nobody else (built-ins ship with voicebox)."""
+    problem = "" if source == "builtin" else unsafe_dir_reason(path)
+    if problem:
+        _LOG.error("refusing to load skills from %s: %s", path, problem)
+    return not problem
 
 
 def _import_folder(name: str, folder: Path) -> ModuleType:
@@ -108,23 +120,52 @@ def _read_sentences(folder: Path, language: str) -> dict[str, Any]:
     return data
 
 
+def _entry_points() -> Iterator[tuple[str, str, Any]]:
+    """(name, source, entry point) of installed packages declaring the ``voicebox.skills`` group."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        dist = getattr(ep, "dist", None)
+        yield ep.name, f"package:{dist.name if dist is not None else ep.value}", ep
+
+
+def _load_entry_point(ep: Any) -> tuple[type[Skill], Path]:
+    obj = ep.load()
+    cls = obj if inspect.isclass(obj) and issubclass(obj, Skill) else _skill_class(obj)
+    return cls, Path(inspect.getfile(cls)).resolve().parent
+
+
 def load_skills(config: Config, make_context: Callable[[str], Context]) -> list[LoadedSkill]:
-    """Import every discovered skill; one that fails is reported (``error``) and skipped."""
-    found: dict[str, tuple[str, Path]] = {}
+    """Import every discovered skill; one that fails is reported (``error``) and skipped.
+
+    Later sources override earlier ones of the same name: built-in, user
+    folder, ``[skills] dirs``, then installed packages.
+    """
+    found: dict[str, tuple[str, Any]] = {}
     for name, source, folder in discover(config):
         found[name] = (source, folder)
+    try:
+        for name, source, ep in _entry_points():
+            found[name] = (source, ep)
+    except Exception as err:  # broken package metadata must not stop the folder skills
+        _LOG.error("cannot list %s entry points: %s", ENTRY_POINT_GROUP, err)
     loaded: list[LoadedSkill] = []
-    for name, (source, folder) in found.items():
+    for name, (source, where) in found.items():
         if name in config.skills.disabled:
             continue
-        skill = LoadedSkill(name=name, source=source, path=folder)
+        skill = LoadedSkill(name=name, source=source, path=where if isinstance(where, Path) else None)
         try:
-            cls = _skill_class(_import_folder(name, folder))
+            if isinstance(where, Path):
+                cls, folder = _skill_class(_import_folder(name, where)), where
+            else:
+                cls, folder = _load_entry_point(where)
+                skill.path = folder
             skill.sentences = _read_sentences(folder, config.skills.language)
             skill.handlers = cls.handlers()
+            skill.examples = tuple(cls.examples)
             skill.instance = cls(make_context(name))
-        except Exception as err:  # isolation: one broken skill must not stop the others
+        except (Exception, SystemExit) as err:  # isolation: one broken skill must not stop the others
             skill.error = f"{type(err).__name__}: {err}"
-            _LOG.error("skill %s (%s) failed to load: %s", name, folder, skill.error)
+            _LOG.error("skill %s (%s) failed to load: %s", name, skill.path or source, skill.error)
         loaded.append(skill)
     return loaded

