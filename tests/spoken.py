@@ -36,6 +36,8 @@ def mentions_hour(text: str, hours: set[int]) -> bool:
     """Whether ``text`` says one of ``hours`` as digits ("8:35", "8 a.m.") or words ("eight")."""
     lowered = text.lower()
     for hour in hours:
-        if re.search(rf"(?<![\d:]){hour}(?=\D|$)", lowered) or re.search(rf"\b{HOUR_WORDS[hour % 12]}\b", lowered):
+        # "9", "9:43", "9.43" or "943" (the recognizer sometimes drops the colon), or the word.
+        if re.search(rf"(?<![\d:.]){hour}(?:[:.]?\d\d)?(?=\D|$)", lowered) or re.search(
+                rf"\b{HOUR_WORDS[hour % 12]}\b", lowered):
             return True
     return False

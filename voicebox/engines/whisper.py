@@ -28,15 +28,13 @@ class FasterWhisperRecognizer:
     (length + 1 s) instead of 30 s; the decode is bounded by the audio length
     and a repeated phrase is cut to one copy. If that result still looks
     unreliable (nothing recognized, or an average log-probability below
-    ``min_logprob``) the full window is used. On 41 recorded and synthesized
-    commands the short window with the vocabulary prompt had a lower word
-    error rate than the full window (16.7 % against 18.5 %), and falling back
-    at any threshold between -0.6 and -1.5 never lowered it, so the default
-    threshold only catches garbage.
+    ``min_logprob``) the full window is used. On the 41 commands of ``voicebox
+    bench`` this fallback (4 of 41) brought the word error rate from 13.1 % to
+    11.9 % (full window alone: 11.3 %) at a median of about 120 ms per command.
     """
 
     def __init__(self, model_dir: Path, *, threads: int = 2, compute_type: str = "int8", beam_size: int = 1,
-                 short_window: bool = True, prompt: str = "", min_logprob: float = -2.0) -> None:
+                 short_window: bool = True, prompt: str = "", min_logprob: float = -1.0) -> None:
         try:
             from faster_whisper import WhisperModel
             from faster_whisper.tokenizer import Tokenizer
