@@ -26,7 +26,7 @@ run: setup
 		$(BIN)/voicebox demo; \
 	fi
 
-test: setup
+test: setup lint
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -43,7 +43,7 @@ class FakeRecognizer:
         self.words = words
         self.heard: list[Pcm] = []
 
-    def transcribe(self, pcm: Pcm, *, full_window: bool = False) -> Recognition:
+    def transcribe(self, pcm: Pcm, *, full_window: bool = False, careful: bool = False) -> Recognition:
         self.heard.append(pcm)
         blocks = pcm[: len(pcm) - len(pcm) % 1280].reshape(-1, 1280)
         said = [self.words[int(b[1]) // 1000 - SPEECH_LEVEL // 1000] for b in blocks if int(b[1]) >= SPEECH_LEVEL]

@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli
 from spoken import concat_wavs, events_of, hours_now, mentions_hour
 
@@ -84,5 +83,7 @@ def test_every_command_in_a_file_is_answered(tmp_path: Path, model_store: object
     wav = concat_wavs(tmp_path / "input.wav", 0.5, first, 2.0, second, 1.0)
     proc = run_cli("run", "--input", str(wav), "--output", str(tmp_path / "reply.wav"), "--json")
     assert proc.returncode == 0, proc.stderr
-    intents = [(e["skill"], e["intent"]) for e in events_of(proc.stdout) if e["event"] == "intent"]
-    assert intents == [("time_date", "GetTime"), ("time_date", "GetWeekday")]
+    events = events_of(proc.stdout)
+    intents = [(e["skill"], e["intent"]) for e in events if e["event"] == "intent"]
+    heard = [(e["event"], e.get("text", e.get("model"))) for e in events if e["event"] in ("wake", "transcript")]
+    assert intents == [("time_date", "GetTime"), ("time_date", "GetWeekday")], heard

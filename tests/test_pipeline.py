@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 
 import numpy as np
 import pytest
-
 from fakes import SPEECH_LEVEL, WAKE_LEVEL, FakeRecognizer, FakeSynth, FakeVad, FakeWake, block
+
 from voicebox.app import load_skill_set
 from voicebox.audio import AudioBlock
 from voicebox.config import Config
@@ -88,3 +88,15 @@ def test_pause_mid_command_is_kept_in_one_command(gap_blocks: int) -> None:
     events, _, _ = _run(samples)
     transcripts = [e.text for e in events if e.name == "transcript"]  # type: ignore[attr-defined]
     assert transcripts == ["what time is it"]
+
+
+def test_wake_word_heard_again_during_a_command_restarts_the_turn() -> None:
+    # A false wake on noise, then the user says the wake word and the command: the first capture is dropped.
+    config = Config().replace("wake", refractory_s=0.5)
+    samples = ([block(WAKE_LEVEL)] + [block(0)] * 8 + [block(WAKE_LEVEL)] + _command(0, 1, 2, 3)
+               + [block(0)] * 20)
+    events, asr, _ = _run(samples, config)
+    names = [e.name for e in events]
+    assert names.count("wake") == 2
+    assert [e.text for e in events if e.name == "transcript"] == ["what time is it"]  # type: ignore[attr-defined]
+    assert names.count("response") == 1

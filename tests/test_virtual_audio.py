@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli
 from spoken import concat_wavs, hours_now, mentions_hour
 

@@ -63,7 +63,7 @@ def _skip_verifier_training() -> None:
     stub = types.ModuleType("openwakeword.custom_verifier_model")
 
     def train_custom_verifier(*args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError("training openWakeWord verifiers is not available inside voicebox")
+        raise RuntimeError("training openWakeWord verifiers is not available inside voicebox")
 
     stub.train_custom_verifier = train_custom_verifier  # type: ignore[attr-defined]
     sys.modules.setdefault("openwakeword.custom_verifier_model", stub)
@@ -204,7 +204,3 @@ class Assistant:
             self.engines.close()
             self.services.close()
 
-
-def run_sync(coro: Any) -> Any:
-    """Run a coroutine to completion on a fresh event loop."""
-    return asyncio.run(coro)

@@ -25,8 +25,9 @@ class Recognition:
 class Recognizer(Protocol):
     """Transcribes one whole command: 16 kHz mono int16 PCM in, text out."""
 
-    def transcribe(self, pcm: Pcm, *, full_window: bool = False) -> Recognition:
-        """Recognize ``pcm``; ``full_window`` forces the 30 s encoder window."""
+    def transcribe(self, pcm: Pcm, *, full_window: bool = False, careful: bool = False) -> Recognition:
+        """Recognize ``pcm``; ``full_window`` forces the 30 s encoder window, ``careful`` spends more
+        compute (a wider beam) for a better guess."""
         ...
 
 

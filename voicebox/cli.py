@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import sys
@@ -141,7 +140,3 @@ def print_json(data: Any) -> None:
     """One JSON document on stdout."""
     print(json.dumps(data, ensure_ascii=False, default=str))
 
-
-def run_async(coro: Any) -> Any:
-    """Run a coroutine on a fresh loop."""
-    return asyncio.run(coro)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import contextvars
-import datetime as dt
 import inspect
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +17,7 @@ from .intent import IntentMatch, IntentRecognizer
 from .skill import Job, Response
 from .skill_loader import LoadedSkill
 
-__all__ = ["DispatchResult", "Dispatcher", "SimpleContext", "TextSession", "NOT_UNDERSTOOD"]
+__all__ = ["DispatchResult", "Dispatcher", "TextSession", "NOT_UNDERSTOOD"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -35,43 +33,12 @@ class DispatchResult:
     compute_ms: float
 
 
-class SimpleContext:
-    """The context handed to a skill: its settings, the clock, and a way to speak."""
-
-    def __init__(self, skill_name: str, settings: Mapping[str, Any],
-                 speak: Callable[[str], Awaitable[None]] | None = None) -> None:
-        self._name = skill_name
-        self._settings = dict(settings)
-        self._speak = speak
-
-    @property
-    def skill_name(self) -> str:
-        """The skill's name."""
-        return self._name
-
-    @property
-    def settings(self) -> Mapping[str, Any]:
-        """The skill's ``[skill.NAME]`` config table."""
-        return self._settings
-
-    def now(self) -> dt.datetime:
-        """Local time, timezone-aware."""
-        return dt.datetime.now().astimezone()
-
-    async def speak(self, text: str) -> None:
-        """Say ``text`` through voicebox's output (a no-op when there is none)."""
-        if self._speak is not None:
-            await self._speak(text)
-
-
 class Dispatcher:
     """Routes an :class:`IntentMatch` to its skill's handler, isolated by a timeout."""
 
     def __init__(self, skills: Sequence[LoadedSkill], *, timeout_s: float = 5.0) -> None:
         self._skills = {s.name: s for s in skills if s.ok}
         self._timeout_s = timeout_s
-        # Sync handlers run in a daemon thread each (see _in_daemon_thread); this pool is kept for callers' use.
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="skill")
 
     async def handle(self, match: IntentMatch) -> DispatchResult:
         """Run the handler; errors and timeouts become a short apology, never an exception."""
@@ -136,8 +103,7 @@ class Dispatcher:
         return sorted(self._skills)
 
     def close(self) -> None:
-        """Stop accepting work; abandoned handlers are not waited for."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Nothing to release: abandoned handlers run on in daemon threads and are not waited for."""
 
 
 def _in_daemon_thread(func: Callable[[], Any], name: str) -> asyncio.Future[Any]:

@@ -38,7 +38,7 @@ from .skill import Response
 from .skill_context import SkillServices
 from .speaker import AudioSink
 from .tts import Synthesizer, speak_blocks
-from .wake import WakeDecider, WakeDetector
+from .wake import WakeDecider, WakeDetector, WakeHit
 
 __all__ = ["Engines", "Pipeline", "Understanding"]
 
@@ -121,31 +121,51 @@ class Pipeline:
     async def _stream_call(self, func: Callable[[], float]) -> float:
         return await self._call("stream", func)
 
+    async def _wake_hit(self, block: AudioBlock) -> tuple[WakeHit, AudioBlock] | None:
+        samples = block.samples
+        scores = await self._call("stream", lambda: self.engines.wake.process(samples))
+        hit = self._decider.feed(scores)
+        return None if hit is None else (hit, block)
+
+    async def _watched(self, blocks: AsyncIterator[AudioBlock],
+                       woken: list[tuple[WakeHit, AudioBlock]]) -> AsyncIterator[AudioBlock]:
+        """A turn's audio, still listened to for the wake word: hearing it again ends the turn's audio."""
+        async for block in blocks:
+            hit = await self._wake_hit(block)
+            if hit is not None:
+                woken.append(hit)
+                return
+            yield block
+
     async def run(self, blocks: AsyncIterator[AudioBlock]) -> None:
         """Listen for wake words and run a turn after each, until the stream ends."""
         async for block in blocks:
-            samples = block.samples
-            scores = await self._call("stream", lambda s=samples: self.engines.wake.process(s))  # type: ignore[misc]
-            hit = self._decider.feed(scores)
-            if hit is None:
+            woken = await self._wake_hit(block)
+            if woken is None:
                 continue
-            wake_wall = time.perf_counter()
-            self.emit(WakeDetected(model=hit.model, score=round(hit.score, 4), stream_ms=block.end_ms))
-            self.stop_speaking()  # barge-in: a new wake word interrupts the reply
-            await self.turn(blocks, wake_wall)
-            while self.awaiting_reply is not None:  # a follow-up question: listen again, no wake word needed
-                asked = self.awaiting_reply
-                await self.finish()
-                await self.turn(blocks, time.perf_counter())
-                if self.awaiting_reply is asked:  # nobody answered
-                    self.awaiting_reply = None
+            # A wake word heard during a command (after a false wake, or the user starting over) restarts the turn.
+            while woken is not None:
+                hit, at = woken
+                self.emit(WakeDetected(model=hit.model, score=round(hit.score, 4), stream_ms=at.end_ms))
+                self.stop_speaking()  # barge-in: a new wake word interrupts the reply
+                woken = await self.turn(blocks, time.perf_counter())
+                while woken is None and self.awaiting_reply is not None:  # a follow-up question: no wake word
+                    asked = self.awaiting_reply
+                    await self.finish()
+                    woken = await self.turn(blocks, time.perf_counter())
+                    if self.awaiting_reply is asked:  # nobody answered
+                        self.awaiting_reply = None
             await self._call("stream", self.engines.wake.reset)
             # The detector starts afresh after a turn, so the refractory period has done its job.
             self._decider = WakeDecider.from_config(self.config.wake)
         await self.finish()
 
-    async def turn(self, blocks: AsyncIterator[AudioBlock], wake_wall: float) -> None:
-        """Capture one command from ``blocks``, answer it, and start speaking the reply."""
+    async def turn(self, blocks: AsyncIterator[AudioBlock], wake_wall: float) -> tuple[WakeHit, AudioBlock] | None:
+        """Capture one command from ``blocks``, answer it, and start speaking the reply.
+
+        Returns the wake word if it was heard again during the command: that
+        capture is dropped and the caller starts a new turn.
+        """
         clock = _TurnClock(wake_wall)
         if self.config.audio.earcon:
             await self.sink.write(_earcon())
@@ -153,15 +173,18 @@ class Pipeline:
         endpointer = Endpointer(silence_s=listen.silence_s, quick_silence_s=listen.quick_silence_s,
                                 no_speech_timeout_s=listen.no_speech_timeout_s, max_command_s=listen.max_command_s)
         speculate = self.understand if listen.quick_silence_s > 0 else None
+        woken: list[tuple[WakeHit, AudioBlock]] = []
         try:
             capture = await capture_command(
-                blocks, self.engines.vad, endpointer, threshold=listen.vad_threshold, emit=self.emit,
-                run=self._stream_call, speculate=speculate, wait_for_speculation=not self.realtime,
+                self._watched(blocks, woken), self.engines.vad, endpointer, threshold=listen.vad_threshold,
+                emit=self.emit, run=self._stream_call, speculate=speculate, wait_for_speculation=not self.realtime,
                 is_complete=lambda u: u.match is not None and u.match.complete,
             )
+            if woken:
+                return woken[0]
             clock.capture = capture
             if capture.reason == "no_speech":
-                return
+                return None
             if self.recorder is not None:
                 self.recorder(capture.audio)
             understanding: Understanding = capture.early or await self.understand(capture.audio)
@@ -179,15 +202,29 @@ class Pipeline:
         self._speaking = asyncio.create_task(self._reply(result.response.speech, clock, understanding), name="reply")
         if not self.realtime:
             await self._speaking
+        return None
 
     async def understand(self, audio: Pcm) -> Understanding:
-        """Recognize ``audio`` and match the transcript to an intent (used speculatively too)."""
+        """Recognize ``audio`` and match the transcript to an intent (used speculatively too).
+
+        A transcript that matches no intent is recognized again, carefully (a wider
+        beam), then with the full window, which err less; speculatively this runs
+        while the endpointer still waits for the longer silence, so it rarely costs time.
+        """
         start = time.perf_counter()
         rec = await self._call("asr", lambda: self.engines.asr.transcribe(audio))
-        asr_ms = (time.perf_counter() - start) * 1000
-        start = time.perf_counter()
+        intent_s = time.perf_counter()
         match = self.engines.intents.recognize(rec.text)
-        return Understanding(rec, match, asr_ms, (time.perf_counter() - start) * 1000)
+        intent_s = time.perf_counter() - intent_s
+        for retry in ({"careful": True}, {"full_window": True}):
+            if match is not None:
+                break
+            again = await self._call("asr", lambda r=retry: self.engines.asr.transcribe(audio, **r))  # type: ignore[misc]
+            again_match = self.engines.intents.recognize(again.text)
+            if again_match is not None:
+                rec, match = again, again_match
+        asr_ms = (time.perf_counter() - start - intent_s) * 1000
+        return Understanding(rec, match, asr_ms, intent_s * 1000)
 
     async def respond(self, understanding: Understanding) -> DispatchResult:
         """Dispatch the matched intent (or answer that nothing matched); a follow-up answer goes to the asking skill."""

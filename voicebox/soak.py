@@ -26,7 +26,10 @@ from .errors import VoiceboxError
 __all__ = ["Cue", "SoakReport", "plan", "score"]
 
 _REAL_COMMANDS = ("what time is it", "what's the date", "set a timer for 30 seconds")
-_SYNTH_COMMANDS = ("What day is it today?", "What time is it?", "What's the date today?")
+# The timer cue is spoken clearly (synthesized): the soak measures staying up, memory and timers, not recognition
+# of the far-field recordings (`voicebox eval` and `voicebox bench` measure that).
+_SYNTH_COMMANDS = ("Set a timer for thirty seconds.", "What day is it today?", "What time is it?",
+                   "What's the date today?")
 _WAKE_CLIP = "wyoming-openwakeword/hey_jarvis.wav"
 
 
@@ -112,7 +115,7 @@ def plan(config: Config, audio_dir: Path, *, minutes: float, every_s: float, see
             usable.append((text, pcm, match))
     if not usable:
         raise VoiceboxError("no soak command is understood by the loaded skills", code="soak_commands")
-    timers = [u for u in usable if "timer" in u[0].lower()]
+    timers = sorted((u for u in usable if "timer" in u[0].lower()), key=lambda u: u[0] in _REAL_COMMANDS)
     others = [u for u in usable if "timer" not in u[0].lower()] or usable
     wake = read_wav(audio_dir / _WAKE_CLIP)
     total_ms = int(minutes * 60_000)
@@ -128,7 +131,7 @@ def plan(config: Config, audio_dir: Path, *, minutes: float, every_s: float, see
         if len(piece) * 1000 // SAMPLE_RATE >= every_ms:
             raise VoiceboxError(f"--every-s {every_s} is shorter than one wake word + command", code="soak_plan")
         cues.append(Cue(start, start + len(piece) * 1000 // SAMPLE_RATE, text, match.skill, match.intent,
-                        30.0 if "30 seconds" in text else 0.0))
+                        30.0 if "timer" in text.lower() else 0.0))
         pieces.append(piece)
         start += every_ms
         k += 1
@@ -182,11 +185,17 @@ def score(cues: list[Cue], events: list[dict[str, Any]], report: SoakReport) -> 
 
 def _score_timers(cues: list[Cue], events: list[dict[str, Any]], answered: dict[int, list[dict[str, Any]]],
                   report: SoakReport) -> None:
-    pending_reply = False
+    # An announcement is speech nobody asked for in a turn: a response with no intent just before it (a
+    # scheduled callback's answer), or speech with no response just before it.
+    pending_intent = pending_reply = False
     announcements: list[float] = []
-    for e in events:  # speech nobody asked for in a turn (no response just before it) is an announcement
-        if e["event"] == "response":
-            pending_reply = True
+    for e in events:
+        if e["event"] in ("intent", "intent_not_matched"):
+            pending_intent = True
+        elif e["event"] == "response":
+            if not pending_intent:
+                announcements.append(float(e["time_s"]))
+            pending_intent, pending_reply = False, True
         elif e["event"] == "synthesis_started":
             if not pending_reply:
                 announcements.append(float(e["time_s"]))

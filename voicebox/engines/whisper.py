@@ -14,6 +14,7 @@ from ..errors import RecognizerError
 __all__ = ["FasterWhisperRecognizer"]
 
 _FULL_FRAMES = 3000  # 30 s of 10 ms mel frames: Whisper's native window
+_CAREFUL_BEAM = 5  # beam width of a second, careful look at a command nothing understood
 _MARGIN_FRAMES = 100  # 1 s of silence after the command keeps the decoder calm
 # Short windows tend to make the decoder repeat the command until its token budget runs out; a command
 # is at most about 3 words (4 tokens) a second, so the budget is what bounds the decode time.
@@ -54,16 +55,18 @@ class FasterWhisperRecognizer:
         self._min_logprob = min_logprob
         self._prompt_ids: list[int] = []
         self.set_prompt(prompt)
-        # Warm the thread pools and caches with the short window only: a full-window decode here costs a
-        # second of start-up and leaves its larger buffers allocated.
-        self._decode(self._silence[:, : SAMPLE_RATE // 160 + _MARGIN_FRAMES], _SHORT_TOKENS_MIN)
+        # Warm every decoding path the pipeline uses (short, careful, full window) at start-up, so the first
+        # commands pay no allocation and memory is flat from the first turn on (a daemon must not seem to grow).
+        self._decode(self._silence[:, : SAMPLE_RATE // 160 + _MARGIN_FRAMES], _SHORT_TOKENS_MIN, beam_size)
+        self._decode(self._silence[:, : SAMPLE_RATE // 160 + _MARGIN_FRAMES], _SHORT_TOKENS_MIN, _CAREFUL_BEAM)
+        self._decode(self._silence, _FULL_TOKENS_MIN, beam_size)
 
     def set_prompt(self, prompt: str) -> None:
         """Vocabulary hint (e.g. the skills' words) given to the decoder as previous text."""
         ids = self._tok.encode(" " + prompt.strip()) if prompt.strip() else []
         self._prompt_ids = ids[-200:]
 
-    def _decode(self, features: np.ndarray, max_new_tokens: int) -> tuple[str, float]:
+    def _decode(self, features: np.ndarray, max_new_tokens: int, beam_size: int) -> tuple[str, float]:
         import ctranslate2
 
         prefix = [self._tok.sot_prev, *self._prompt_ids] if self._prompt_ids else []
@@ -71,7 +74,7 @@ class FasterWhisperRecognizer:
         sv = ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None], dtype=np.float32))
         result = self._model.model.generate(
             # CTranslate2 counts the prompt in max_length.
-            sv, [prompt], beam_size=self._beam, max_length=min(448, len(prompt) + max_new_tokens), return_scores=True,
+            sv, [prompt], beam_size=beam_size, max_length=min(448, len(prompt) + max_new_tokens), return_scores=True,
             suppress_blank=True, suppress_tokens=[-1], length_penalty=1.0,
         )[0]
         tokens = [t for t in result.sequences_ids[0] if t < self._tok.eot]
@@ -79,9 +82,10 @@ class FasterWhisperRecognizer:
         # CTranslate2 reports the length-normalised log-probability of the sequence.
         return text, float(result.scores[0]) if result.scores else 0.0
 
-    def transcribe(self, pcm: Pcm, *, full_window: bool = False) -> Recognition:
-        """Transcribe one command (see class docstring for the window policy)."""
+    def transcribe(self, pcm: Pcm, *, full_window: bool = False, careful: bool = False) -> Recognition:
+        """Transcribe one command (see class docstring for the window policy); ``careful`` widens the beam."""
         start = time.perf_counter()
+        beam = max(self._beam, _CAREFUL_BEAM) if careful else self._beam
         try:
             feats = self._fe(to_float(pcm), padding=0)
             n = min(feats.shape[1], _FULL_FRAMES)
@@ -89,13 +93,13 @@ class FasterWhisperRecognizer:
             if self.short_window and not full_window and n + _MARGIN_FRAMES < _FULL_FRAMES:
                 width = n + _MARGIN_FRAMES
                 window = np.concatenate([feats[:, :n], self._silence[:, : width - n]], axis=1)
-                text, score = self._decode(window, int(seconds * _SHORT_TOKENS_PER_S) + _SHORT_TOKENS_MIN)
+                text, score = self._decode(window, int(seconds * _SHORT_TOKENS_PER_S) + _SHORT_TOKENS_MIN, beam)
                 text, repeated = collapse_repeats(text)
                 rec = Recognition(text, "short", score, (time.perf_counter() - start) * 1000, repeated)
                 if not looks_unreliable(rec, min_logprob=self._min_logprob):
                     return rec
             window = np.concatenate([feats[:, :n], self._silence[:, : _FULL_FRAMES - n]], axis=1)
-            text, score = self._decode(window, int(seconds * _FULL_TOKENS_PER_S) + _FULL_TOKENS_MIN)
+            text, score = self._decode(window, int(seconds * _FULL_TOKENS_PER_S) + _FULL_TOKENS_MIN, beam)
             text, repeated = collapse_repeats(text)
             return Recognition(text, "full", score, (time.perf_counter() - start) * 1000, repeated)
         except RecognizerError:
