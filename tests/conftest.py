@@ -23,6 +23,7 @@ def _isolate_user_dirs() -> None:
     home = Path(tempfile.mkdtemp(prefix="voicebox-test-home-"))
     for var in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
         os.environ[var] = str(home / var.lower())
+        (home / var.lower()).mkdir(mode=0o700)
     os.environ.pop("VOICEBOX_CONFIG", None)
 
 

@@ -36,14 +36,16 @@ def virtual_audio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
                     "apt-get install pulseaudio pulseaudio-utils libasound2-plugins libportaudio2 (.ci/run does)")
     va_dir = tmp_path_factory.mktemp("va")
     env = {**os.environ, "VA_DIR": str(va_dir), "VA_PYTHON": sys.executable}
-    started = subprocess.run(["bash", str(SCRIPT), "start"], env=env, capture_output=True, text=True, timeout=120,
-                             check=False)
+    # The sound server keeps its own files under its private HOME, not in the tests' XDG folders.
+    daemon_env = {k: v for k, v in env.items() if not k.startswith("XDG_")}
+    started = subprocess.run(["bash", str(SCRIPT), "start"], env=daemon_env, capture_output=True, text=True,
+                             timeout=120, check=False)
     assert started.returncode == 0, started.stderr
     for line in started.stdout.splitlines():
         key, _, value = line.removeprefix("export ").partition("=")
         env[key] = value.strip("'")
     yield env
-    subprocess.run(["bash", str(SCRIPT), "stop"], env=env, capture_output=True, timeout=30, check=False)
+    subprocess.run(["bash", str(SCRIPT), "stop"], env=daemon_env, capture_output=True, timeout=30, check=False)
 
 
 def _pactl(env: dict[str, str], *args: str) -> object:
