@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from .asr import Recognition, Recognizer
+from .asr import Recognizer
 from .audio import SAMPLE_RATE, AudioBlock, Pcm
 from .config import Config
 from .dispatch import NOT_UNDERSTOOD, Dispatcher, DispatchResult
@@ -32,28 +32,19 @@ from .events import (
     TurnFinished,
     WakeDetected,
 )
-from .intent import IntentMatch, IntentRecognizer
+from .intent import IntentRecognizer
 from .listen import Capture, SpeechDetector, capture_command
 from .skill import Response
 from .skill_context import SkillServices
 from .speaker import AudioSink
 from .tts import Synthesizer, speak_blocks
+from .understand import Understanding, understand
 from .wake import WakeDecider, WakeDetector, WakeHit
 
 __all__ = ["Engines", "Pipeline", "Understanding"]
 
 _LOG = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Understanding:
-    """Transcript and matched intent of one command, with the time each took."""
-
-    recognition: Recognition
-    match: IntentMatch | None
-    asr_ms: float
-    intent_ms: float
 
 
 @dataclass(slots=True)
@@ -207,24 +198,10 @@ class Pipeline:
     async def understand(self, audio: Pcm) -> Understanding:
         """Recognize ``audio`` and match the transcript to an intent (used speculatively too).
 
-        A transcript that matches no intent is recognized again, carefully (a wider
-        beam), then with the full window, which err less; speculatively this runs
-        while the endpointer still waits for the longer silence, so it rarely costs time.
+        The careful retries when nothing matched run, speculatively, while the
+        endpointer still waits for the longer silence, so they rarely cost time.
         """
-        start = time.perf_counter()
-        rec = await self._call("asr", lambda: self.engines.asr.transcribe(audio))
-        intent_s = time.perf_counter()
-        match = self.engines.intents.recognize(rec.text)
-        intent_s = time.perf_counter() - intent_s
-        for retry in ({"careful": True}, {"full_window": True}):
-            if match is not None:
-                break
-            again = await self._call("asr", lambda r=retry: self.engines.asr.transcribe(audio, **r))  # type: ignore[misc]
-            again_match = self.engines.intents.recognize(again.text)
-            if again_match is not None:
-                rec, match = again, again_match
-        asr_ms = (time.perf_counter() - start - intent_s) * 1000
-        return Understanding(rec, match, asr_ms, intent_s * 1000)
+        return await self._call("asr", lambda: understand(self.engines.asr, self.engines.intents, audio))
 
     async def respond(self, understanding: Understanding) -> DispatchResult:
         """Dispatch the matched intent (or answer that nothing matched); a follow-up answer goes to the asking skill."""
