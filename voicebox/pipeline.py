@@ -34,6 +34,7 @@ from .events import (
 )
 from .intent import IntentRecognizer
 from .listen import Capture, SpeechDetector, capture_command
+from .memory import release_free_memory
 from .skill import Response
 from .skill_context import SkillServices
 from .speaker import AudioSink
@@ -147,6 +148,8 @@ class Pipeline:
                     if self.awaiting_reply is asked:  # nobody answered
                         self.awaiting_reply = None
             await self._call("stream", self.engines.wake.reset)
+            # A turn's buffers vary in size with the command: hand what is free back, or the heap creeps up.
+            await self._call("asr", release_free_memory)
             # The detector starts afresh after a turn, so the refractory period has done its job.
             self._decider = WakeDecider.from_config(self.config.wake)
         await self.finish()
@@ -287,6 +290,7 @@ class Pipeline:
                 self.emit(ErrorEvent(code=err.code, message=err.message, stage="speak"))
             self.emit(SynthesisFinished(audio_ms=total * 1000 // SAMPLE_RATE,
                                         compute_ms=round((time.perf_counter() - start) * 1000, 1)))
+            await self._call("tts", release_free_memory)  # after the reply (or an alarm), never before it
             return first
 
     def stop_speaking(self) -> None:

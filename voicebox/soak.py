@@ -207,9 +207,12 @@ def _score_timers(cues: list[Cue], events: list[dict[str, Any]], answered: dict[
         set_at = next((float(e["time_s"]) for e in answered.get(i, []) if e["event"] == "response"), None)
         if set_at is None:
             continue
-        rung = next((t for t in announcements if t > set_at), None)
-        if rung is None:
+        # Alarms repeat until stopped, so an earlier timer's repeat may come first: take the announcement
+        # nearest to when this one was due.
+        later = [t for t in announcements if t > set_at]
+        if not later:
             continue
+        rung = min(later, key=lambda t: abs(t - set_at - cue.timer_s))
         delay = round(rung - set_at, 2)
         report.timer_delays_s.append(delay)
         if abs(delay - cue.timer_s) <= 2.0:
