@@ -93,8 +93,13 @@ def _wait_event(events: queue.Queue[dict[str, object]], name: str, timeout: floa
 def test_spoken_command_through_virtual_mic_is_answered_on_virtual_speaker(
         virtual_audio: dict[str, str], tmp_path: Path, model_store: object, shared_audio: Path) -> None:
     env = virtual_audio
+    # A person's wake word, then a clearly spoken command: this test is about the device path, not about
+    # recognizing far-field speech (test_e2e and `voicebox eval` cover that).
+    command = tmp_path / "command.wav"
+    said = run_cli("say", "What time is it?", "-o", str(command))
+    assert said.returncode == 0, said.stderr
     feed = concat_wavs(tmp_path / "feed.wav", 0.5, shared_audio / "wyoming-openwakeword" / "hey_jarvis.wav",
-                       shared_audio / "speech-to-phrase" / "en" / "what time is it.wav", 2.0)
+                       command, 2.0)
     captured = tmp_path / "speaker.wav"
     daemon = subprocess.Popen([sys.executable, "-m", "voicebox", "run", "--json"], env=env, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -113,6 +118,7 @@ def test_spoken_command_through_virtual_mic_is_answered_on_virtual_speaker(
         subprocess.run(["paplay", "--device=virtual_mic_feed", str(feed)], env=env, check=True, timeout=60)
         wake = _wait_event(events, "wake", timeout=30)
         assert wake["model"] == "hey_jarvis"
+        transcript = _wait_event(events, "transcript", timeout=60)
         _wait_event(events, "synthesis_finished", timeout=60)
         time.sleep(0.5)
     finally:
@@ -124,4 +130,4 @@ def test_spoken_command_through_virtual_mic_is_answered_on_virtual_speaker(
     back = run_cli("transcribe", str(captured), "--json")
     assert back.returncode == 0, back.stderr
     heard = json.loads(back.stdout)["text"]
-    assert mentions_hour(heard, hours_now()), heard
+    assert mentions_hour(heard, hours_now()), (heard, transcript)
