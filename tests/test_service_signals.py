@@ -90,17 +90,7 @@ def test_sigterm_while_speaking_stops_the_reply_and_exits(tmp_path: Path, shared
     assert elapsed < 10  # upper bound with slack for a shared machine; the target is 2 s
 
 
-def _timers_available() -> bool:
-    from voicebox.app import load_skill_set
-    from voicebox.config import Config
-
-    match = load_skill_set(Config())[1].recognize("set a timer for 30 seconds")
-    return match is not None and "timer" in match.skill.lower()
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(not _timers_available(), reason="no timers skill yet (issue 3): nothing understands "
-                    "'set a timer for 30 seconds'")
 def test_timer_survives_kill_9_and_rings_after_restart(tmp_path: Path, shared_audio: Path,
                                                        model_store: object) -> None:
     cfg = tmp_path / "config.toml"
@@ -127,8 +117,6 @@ def test_timer_survives_kill_9_and_rings_after_restart(tmp_path: Path, shared_au
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not _timers_available(), reason="no timers skill yet (issue 3): nothing understands "
-                    "'set a timer for 30 seconds'")
 def test_sighup_keeps_a_running_timer(tmp_path: Path, shared_audio: Path, model_store: object) -> None:
     cfg = tmp_path / "config.toml"
     cfg.write_text(f'[paths]\nstate_dir = "{tmp_path / "state"}"\n')
