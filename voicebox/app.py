@@ -84,6 +84,7 @@ def load_wake(config: Config, store: ModelStore) -> Any:
         noise_suppression=config.wake.noise_suppression,
         vad_path=store.file("silero_vad", "silero_vad.onnx"),
         gain=GainControl(max_gain_db=config.wake.max_gain_db) if config.wake.gain_control else None,
+        silence_dbfs=config.wake.silence_dbfs if config.wake.silence_dbfs > -120 else None,
     )
 
 

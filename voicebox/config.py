@@ -48,6 +48,9 @@ class WakeConfig:
     patience: int = _opt(1, "Blocks (80 ms each) in a row a score must stay over its threshold to count.", lo=1, hi=10)
     gain_control: bool = _opt(False, "Lift quiet input (automatic gain) before wake-word detection.")
     max_gain_db: float = _opt(18.0, "Largest lift the automatic gain may apply, dB.", lo=0.0, hi=40.0)
+    silence_dbfs: float = _opt(
+        -55.0, "Input quieter than this (dBFS) for about 2 s is not run through the wake-word networks, which saves "
+        "CPU in a quiet room; scores are unchanged once sound returns. -120 = always run them.", lo=-120.0, hi=0.0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,7 +44,7 @@ cli.EXTENSIONS.append(_add_parser)
 def default_rule(config: Config) -> WakeRule:
     """The configured wake-word setting."""
     w = config.wake
-    return WakeRule("default", FrontEnd(w.gain_control, w.noise_suppression, w.max_gain_db), w.vad_threshold,
+    return WakeRule("default", FrontEnd(w.gain_control, w.noise_suppression, w.max_gain_db, w.silence_dbfs), w.vad_threshold,
                     w.patience, dict(w.thresholds), w.threshold, w.refractory_s)
 
 

@@ -29,11 +29,13 @@ class FrontEnd:
     gain: bool = False
     noise_suppression: bool = False
     max_gain_db: float = 18.0
+    silence_dbfs: float | None = None  # skip the networks on long silence (the detector's silence gate)
 
     @property
     def name(self) -> str:
         """Short label, e.g. ``gain+ns``."""
-        parts = [p for p, on in (("gain", self.gain), ("ns", self.noise_suppression)) if on]
+        parts = [p for p, on in (("gain", self.gain), ("ns", self.noise_suppression),
+                                 (f"gate{self.silence_dbfs:g}", self.silence_dbfs is not None)) if on]
         return "+".join(parts) or "bare"
 
 
@@ -67,7 +69,7 @@ def _run_job(job: ScoreJob) -> tuple[str, str, dict[str, Scores], Scores | None]
     fe = job.front_end
     np.random.seed(0)  # openWakeWord starts its feature history from random audio: same start, same scores
     detector = OpenWakeWordDetector(job.files.models, job.files.melspec, job.files.embedding,
-                                    noise_suppression=fe.noise_suppression,
+                                    noise_suppression=fe.noise_suppression, silence_dbfs=fe.silence_dbfs,
                                     gain=GainControl(max_gain_db=fe.max_gain_db) if fe.gain else None)
     vad = VAD(model_path=str(job.files.vad), n_threads=1) if job.with_vad else None
     n = len(job.pcm) // BLOCK_SAMPLES

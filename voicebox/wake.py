@@ -14,7 +14,7 @@ from .audio import BLOCK_MS, Pcm
 if TYPE_CHECKING:
     from .config import WakeConfig
 
-__all__ = ["GainControl", "WakeDecider", "WakeDetector", "WakeHit"]
+__all__ = ["GainControl", "SilenceGate", "WakeDecider", "WakeDetector", "WakeHit", "block_dbfs"]
 
 
 class WakeDetector(Protocol):
@@ -79,6 +79,37 @@ class WakeDecider:
         self._quiet_ms = max(self._quiet_ms, ms)
 
 
+def block_dbfs(block: Pcm) -> float:
+    """A block's RMS level in dB below full scale (silence reads -90.3)."""
+    rms = float(np.sqrt(np.mean(np.square(block, dtype=np.float64)))) if len(block) else 0.0
+    return 20.0 * math.log10(max(rms, 1.0) / 32768.0)
+
+
+@dataclass(slots=True)
+class SilenceGate:
+    """Says when a block needs no wake-word network: everything the model would look at is quieter than a floor.
+
+    A wake-word score depends on the last ``hold_blocks`` blocks of audio (the
+    model's receptive field). Once that many blocks in a row have stayed below
+    ``floor_dbfs``, the block is *gated*: the detector may skip its network and
+    report 0. The first block at or above the floor opens the gate at once.
+    Pure and clock-free: it counts blocks.
+    """
+
+    floor_dbfs: float = -55.0
+    hold_blocks: int = 27
+    _quiet: int = 0
+
+    def gated(self, level_dbfs: float) -> bool:
+        """Record this block's level; True when this block and the ``hold_blocks - 1`` before it were all quiet."""
+        self._quiet = self._quiet + 1 if level_dbfs < self.floor_dbfs else 0
+        return self._quiet >= self.hold_blocks
+
+    def reset(self) -> None:
+        """Forget the history (the gate is open until enough quiet blocks arrive)."""
+        self._quiet = 0
+
+
 @dataclass(slots=True)
 class GainControl:
     """Automatic gain for quiet speakers: lifts the input so that recent peaks reach ``target_dbfs``.
@@ -97,9 +128,7 @@ class GainControl:
 
     def gain_db(self, block: Pcm) -> float:
         """Record this block's level and return the gain to apply to it, in dB."""
-        rms = float(np.sqrt(np.mean(np.square(block, dtype=np.float64)))) if len(block) else 0.0
-        level = 20.0 * math.log10(max(rms, 1.0) / 32768.0)
-        self._levels.append(level)
+        self._levels.append(block_dbfs(block))
         while len(self._levels) > self.window_blocks:
             self._levels.popleft()
         return min(self.max_gain_db, max(0.0, self.target_dbfs - max(self._levels)))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..audio import Pcm
 from ..errors import SynthesisError
+from .onnx import cpu_session
 
 __all__ = ["PiperSynthesizer", "first_clause"]
 
@@ -27,16 +28,12 @@ class PiperSynthesizer:
 
     def __init__(self, model_path: Path, *, threads: int = 2, length_scale: float = 1.0, volume: float = 1.0) -> None:
         try:
-            import onnxruntime as ort
             from piper import PiperConfig, PiperVoice, SynthesisConfig
         except ImportError as err:  # pragma: no cover - dependency declared
             raise SynthesisError("piper-tts is not installed; run: pip install piper-tts") from err
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
         try:
             config = PiperConfig.from_dict(json.loads(Path(f"{model_path}.json").read_text(encoding="utf-8")))
-            session = ort.InferenceSession(str(model_path), sess_options=opts, providers=["CPUExecutionProvider"])
+            session = cpu_session(model_path, threads)
         except Exception as err:
             raise SynthesisError(f"could not load voice {model_path}: {err}", code="tts_engine") from err
         self._voice = PiperVoice(session=session, config=config)

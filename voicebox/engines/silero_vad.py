@@ -8,6 +8,7 @@ import numpy as np
 
 from ..audio import Pcm
 from ..errors import VoiceboxError
+from .onnx import cpu_session
 
 __all__ = ["SileroVad"]
 
@@ -18,13 +19,8 @@ class SileroVad:
     """Speech probability of a block of 16 kHz int16 audio (any multiple of 640 samples)."""
 
     def __init__(self, model_path: Path, *, threads: int = 1) -> None:
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        opts.inter_op_num_threads = threads
-        opts.intra_op_num_threads = threads
         try:
-            self._session = ort.InferenceSession(str(model_path), sess_options=opts, providers=["CPUExecutionProvider"])
+            self._session = cpu_session(model_path, threads)
         except Exception as err:
             raise VoiceboxError(f"could not load VAD model {model_path}: {err}", code="vad_engine") from err
         self._sr = np.array(16000, dtype=np.int64)
