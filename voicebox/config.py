@@ -96,6 +96,10 @@ class SkillsConfig:
     disabled: list[str] = _opt([], "Skill names not to load.")
     timeout_s: float = _opt(5.0, "A handler running longer than this is abandoned, seconds.", lo=0.1, hi=300.0)
     language: str = _opt("en", "Language of the sentence files (sentences/<language>.yaml).")
+    near_match: bool = _opt(
+        True, "Take a spoken command that matches no sentence exactly (even after a second, careful recognition) for "
+        "the closest sentence the skills know if it differs only slightly: a misheard word ending (\"pause time\" "
+        "for \"pause timer\"), a short word like \"the\" missing or extra; never when a longer word is missing.")
 
 
 @dataclass(frozen=True, slots=True)

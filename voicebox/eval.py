@@ -22,7 +22,7 @@ from .eval_wake import FrontEnd, ModelFiles, ScoreJob, WakeResult, WakeRule, eva
 from .metrics import word_error_rate
 from .understand import understand
 
-__all__ = ["comparison_rules", "default_rule", "run_eval"]
+__all__ = ["comparison_rules", "default_rule", "intent_scores", "run_eval"]
 
 SNRS_DB = (10, 0)
 
@@ -120,7 +120,7 @@ def _wake_results(clips: list[Clip], config: Config, rules: list[WakeRule], work
 def _asr_and_intents(clips: list[Clip], config: Config, log: Any) -> dict[str, Any]:
     spoken = [c for c in clips if c.kind in ("command", "speech") and c.transcript]
     if not spoken:
-        return {"rows": [], "wer": {}, "intent_accuracy": None, "n_intent": 0}
+        return {"rows": [], "wer": {}, **intent_scores([])}
     store = model_store(config)
     store.require([config.asr.model])
     _, intents = load_skill_set(config)
@@ -129,15 +129,18 @@ def _asr_and_intents(clips: list[Clip], config: Config, log: Any) -> dict[str, A
     asr = load_asr(config, store, prompt)
     rows = []
     for clip, pcm in zip(spoken, load_pcm(spoken), strict=True):
-        # The product's own path: a transcript that matches nothing is looked at again (understand.RETRIES).
-        text = understand(asr, intents, pcm).recognition.text
-        row: dict[str, Any] = {"path": str(clip.path.name), "kind": clip.kind, "reference": clip.transcript, "text": text}
+        # The product's own path: a transcript that matches nothing is looked at again (understand.RETRIES),
+        # and may at last be taken for the nearest template sentence.
+        understood = understand(asr, intents, pcm)
+        got = understood.match
+        row: dict[str, Any] = {"path": str(clip.path.name), "kind": clip.kind, "reference": clip.transcript,
+                               "text": understood.recognition.text}
         if clip.kind == "command":
             expected = intents.recognize(clip.transcript)
+            row["intent"] = f"{got.skill}.{got.intent} {got.slots}" if got else None
+            row["near_match"] = got is not None and bool(got.heard)
             if expected is not None:
-                got = intents.recognize(text)
                 row["expected_intent"] = f"{expected.skill}.{expected.intent} {expected.slots}"
-                row["intent"] = f"{got.skill}.{got.intent} {got.slots}" if got else None
                 row["intent_ok"] = got is not None and (got.skill, got.intent, got.slots) == (
                     expected.skill, expected.intent, expected.slots)
         rows.append(row)
@@ -149,9 +152,20 @@ def _asr_and_intents(clips: list[Clip], config: Config, log: Any) -> dict[str, A
     wer["all"] = word_error_rate((r["reference"], r["text"]) for r in rows)[0]
     for r, count in zip(rows, word_error_rate((r["reference"], r["text"]) for r in rows)[1], strict=True):
         r["word_errors"], r["reference_words"] = count.errors, count.reference_words
+    return {"rows": rows, "wer": wer, **intent_scores(rows)}
+
+
+def intent_scores(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Intent accuracy over the commands that have a built-in intent, and how many of the others got one anyway.
+
+    A command row has ``intent`` (what was matched, or None) and, when its
+    reference text has a built-in intent, ``intent_ok``.
+    """
     judged = [r for r in rows if "intent_ok" in r]
-    accuracy = sum(r["intent_ok"] for r in judged) / len(judged) if judged else None
-    return {"rows": rows, "wer": wer, "intent_accuracy": accuracy, "n_intent": len(judged)}
+    others = [r for r in rows if r.get("kind") == "command" and "intent_ok" not in r]
+    return {"intent_accuracy": sum(r["intent_ok"] for r in judged) / len(judged) if judged else None,
+            "n_intent": len(judged), "n_false_intents": sum(r.get("intent") is not None for r in others),
+            "n_no_intent": len(others), "n_near_matches": sum(bool(r.get("near_match")) for r in rows)}
 
 
 def run_eval(manifest: Path, config: Config, *, compare: bool = False, workers: int = 2,
@@ -175,7 +189,7 @@ def run_eval(manifest: Path, config: Config, *, compare: bool = False, workers: 
         "intent_accuracy": spoken["intent_accuracy"],
         "n_clips": len(clips),
         **{f"n_{kind}": sum(c.kind == kind for c in clips) for kind in ("wake", "command", "speech", "negative")},
-        "n_intent": spoken["n_intent"],
+        **{k: spoken[k] for k in ("n_intent", "n_false_intents", "n_no_intent", "n_near_matches")},
         "negative_s": round(next(iter(default.values())).negative_s, 1) if default else 0.0,
         "wake_config": asdict(default_rule(config)),
     }

@@ -28,7 +28,12 @@ def _table_rows(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
     for kind, value in summary["wer"].items():
         n = summary.get(f"n_{kind}", summary["n_command"] + summary["n_speech"])
         rows.append((f"word error rate ({kind})", _pct(value), f"{n} clips"))
-    rows.append(("intent accuracy", _pct(summary["intent_accuracy"]), f"{summary['n_intent']} commands with a built-in intent"))
+    near = f"; {summary['n_near_matches']} by near match" if summary.get("n_near_matches") else ""
+    rows.append(("intent accuracy", _pct(summary["intent_accuracy"]),
+                 f"{summary['n_intent']} commands with a built-in intent{near}"))
+    if "n_false_intents" in summary:
+        rows.append(("false intents", str(summary["n_false_intents"]),
+                     f"of {summary['n_no_intent']} commands without a built-in intent"))
     return rows
 
 
@@ -123,7 +128,8 @@ def write_report(folder: Path, summary: dict[str, Any], wake: dict[str, list[Wak
               "| clip | kind | reference | recognized | word errors | expected intent | recognized intent |",
               "|---|---|---|---|---:|---|---|"]
     for row in rows:
-        mark = "" if "intent_ok" not in row else (" ✓" if row["intent_ok"] else " ✗")
+        mark = " (near)" if row.get("near_match") else ""
+        mark += (" ✗" if row.get("intent") else "") if "intent_ok" not in row else (" ✓" if row["intent_ok"] else " ✗")
         lines.append(f"| {row['path']} | {row['kind']} | {row['reference']} | {row['text']} | {row['word_errors']}/"
                      f"{row['reference_words']} | {row.get('expected_intent', '')} | {row.get('intent', '') or ''}{mark} |")
     (folder / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hassil import Intents, recognize_best
 from hassil.recognize import RecognizeResult
 
 from .errors import IntentError
+from .near_match import NearMatcher
 from .skill_loader import LoadedSkill
 from .slots import COMMON_SENTENCES, typed_slots
 
@@ -21,7 +22,11 @@ _WAKE_PREFIX = re.compile(r"^\s*(?:hey[\s,]+)?(?:jarvis|alexa|mycroft|marvin)\b[
 
 @dataclass(frozen=True, slots=True)
 class IntentMatch:
-    """A matched intent: the skill that owns it, slot values as plain JSON (``slots``) and typed (``values``)."""
+    """A matched intent: the skill that owns it, slot values as plain JSON (``slots``) and typed (``values``).
+
+    A near match (``heard`` set) was taken for the template sentence ``text``
+    although the transcript was ``heard``; it is never ``complete``.
+    """
 
     skill: str
     intent: str
@@ -29,6 +34,7 @@ class IntentMatch:
     text: str
     complete: bool
     values: dict[str, Any] = field(default_factory=dict)
+    heard: str = ""
 
 
 def normalize_text(text: str) -> str:
@@ -62,9 +68,13 @@ def _slot_value(value: Any) -> Any:
 
 
 class IntentRecognizer:
-    """Matches text against every loaded skill's templates (compiled once, at start-up)."""
+    """Matches text against every loaded skill's templates (compiled once, at start-up).
 
-    def __init__(self, skills: Sequence[LoadedSkill]) -> None:
+    With ``near_match`` it can also take a transcript that matches nothing
+    for the closest template sentence (:meth:`recognize_near`).
+    """
+
+    def __init__(self, skills: Sequence[LoadedSkill], *, near_match: bool = False) -> None:
         self._compiled: list[tuple[LoadedSkill, Intents]] = []
         self.errors: dict[str, str] = {}
         for skill in skills:
@@ -75,6 +85,7 @@ class IntentRecognizer:
             except Exception as err:
                 self.errors[skill.name] = f"{type(err).__name__}: {err}"
                 skill.error = f"sentence templates failed to parse: {err}"
+        self._near = NearMatcher([(s.name, i) for s, i in self._compiled]) if near_match else None
 
     def _best(self, text: str) -> tuple[LoadedSkill, RecognizeResult] | None:
         best: tuple[LoadedSkill, RecognizeResult] | None = None
@@ -101,6 +112,27 @@ class IntentRecognizer:
         slots, values = typed_slots({name: _slot_value(ent.value) for name, ent in result.entities.items()})
         complete = not any(ent.is_wildcard for ent in result.entities.values())
         return IntentMatch(skill.name, result.intent.name, slots, clean, complete, values)
+
+    def recognize_near(self, texts: Sequence[str]) -> tuple[int, IntentMatch] | None:
+        """The closest near match among ``texts`` (transcripts of one command) and the index of the one it came from.
+
+        Each transcript's closest template sentences (see :mod:`voicebox.near_match`)
+        go through :meth:`recognize`, so slots are checked as usual; ``None``
+        when near matching is off or nothing is close enough.
+        """
+        if self._near is None:
+            return None
+        best: tuple[float, int, IntentMatch] | None = None
+        for index, text in enumerate(texts):
+            clean = normalize_text(text)
+            for _, near in self._near.candidates(clean):
+                match = self.recognize(near.sentence)
+                if match is None:
+                    continue
+                if best is None or near.closeness < best[0]:
+                    best = (near.closeness, index, replace(match, complete=False, heard=clean))
+                break
+        return None if best is None else (best[1], best[2])
 
     def vocabulary(self, limit: int = 60) -> str:
         """Distinct words of the skills' templates and lists, for prompting the recognizer (at most ``limit``).

@@ -9,6 +9,7 @@ from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
+from rapidfuzz.distance import Levenshtein
 
 __all__ = [
     "DetPoint",
@@ -72,13 +73,7 @@ def normalize_words(text: str) -> list[str]:
 
 def word_errors(reference: Sequence[str], hypothesis: Sequence[str]) -> int:
     """Substitutions + deletions + insertions turning ``reference`` into ``hypothesis`` (Levenshtein on words)."""
-    previous = list(range(len(hypothesis) + 1))
-    for i, ref in enumerate(reference, 1):
-        current = [i]
-        for j, hyp in enumerate(hypothesis, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref != hyp)))
-        previous = current
-    return previous[-1]
+    return int(Levenshtein.distance(list(reference), list(hypothesis)))
 
 
 @dataclass(frozen=True, slots=True)
