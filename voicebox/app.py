@@ -17,6 +17,7 @@ from .conversation import current_origin
 from .dispatch import Dispatcher
 from .events import EventSink, Ready, SkillResponded
 from .intent import IntentRecognizer
+from .memory import release_free_memory
 from .models import ModelStore, default_models_dir
 from .pipeline import Engines, Pipeline
 from .skill import Job
@@ -140,9 +141,12 @@ def build_engines(config: Config, store: ModelStore, speak: Callable[[str], Any]
         wake = load_wake(config, store)
         vad = load_vad(store)
         recognizer = asr.result()
-    return Engines(wake=wake, vad=vad, asr=recognizer, intents=intents,
-                   dispatcher=Dispatcher(skills, timeout_s=config.skills.timeout_s), tts=load_tts(config, store),
-                   wake_models=tuple(config.wake.models), services=services)
+    release_free_memory()  # the recognizer's loading buffers, before the voice loads on top
+    engines = Engines(wake=wake, vad=vad, asr=recognizer, intents=intents,
+                      dispatcher=Dispatcher(skills, timeout_s=config.skills.timeout_s), tts=load_tts(config, store),
+                      wake_models=tuple(config.wake.models), services=services)
+    release_free_memory()  # what loading needed only briefly (file buffers, weights before int8 conversion)
+    return engines
 
 
 class Assistant:
