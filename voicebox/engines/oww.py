@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..audio import BLOCK_SAMPLES, Pcm
+from ..deferred import defer_import
 from ..errors import WakeError
 from ..wake import GainControl, SilenceGate, block_dbfs
 from .onnx import cpu_session
@@ -42,6 +44,8 @@ class OpenWakeWordDetector:
         gain: GainControl | None = None,
         silence_dbfs: float | None = None,
     ) -> None:
+        if "openwakeword" not in sys.modules:
+            defer_import("requests")
         try:
             import openwakeword.model as oww_model
         except ImportError as err:  # pragma: no cover - dependency declared

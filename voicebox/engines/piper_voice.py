@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..audio import Pcm
 from ..errors import SynthesisError
+from ..tts import speech_pieces
 from .onnx import cpu_session
 
-__all__ = ["PiperSynthesizer", "first_clause"]
-
-# A clause ending in , ; or : inside the first sentence: synthesized on its own, so playback starts sooner.
-_FIRST_CLAUSE = re.compile(r"^([^.!?]*?\w[^.!?]*?[,;:])\s+(?=\S)")
-
-
-def first_clause(text: str) -> tuple[str, str]:
-    """Split ``text`` after the first clause of its first sentence ("Sorry," | "I didn't ..."); else (text, "")."""
-    match = _FIRST_CLAUSE.match(text)
-    return (match.group(1), text[match.end():]) if match else (text, "")
-
+__all__ = ["PiperSynthesizer"]
 
 class PiperSynthesizer:
     """Speech from a Piper voice (``.onnx`` + ``.onnx.json``); yields int16 PCM per sentence."""
@@ -49,9 +39,9 @@ class PiperSynthesizer:
         self._syn = SynthesisConfig(length_scale=self._syn.length_scale, volume=volume)
 
     def synthesize(self, text: str) -> Iterator[Pcm]:
-        """One int16 chunk per sentence at :attr:`sample_rate` (the first clause of a long first sentence apart)."""
+        """One int16 chunk per piece of :func:`~voicebox.tts.speech_pieces` (sentences, long ones in parts)."""
         try:
-            for part in first_clause(text):
+            for part in speech_pieces(text):
                 if part.strip():
                     for chunk in self._voice.synthesize(part, self._syn):
                         yield chunk.audio_int16_array

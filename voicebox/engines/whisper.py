@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 import time
-import types
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from ..asr import Recognition, collapse_repeats, looks_unreliable
 from ..audio import SAMPLE_RATE, Pcm, to_float
+from ..deferred import defer_import
 from ..errors import RecognizerError
 
 __all__ = ["FasterWhisperRecognizer"]
@@ -24,28 +22,6 @@ _MARGIN_FRAMES = 100  # 1 s of silence after the command keeps the decoder calm
 # is at most about 3 words (4 tokens) a second, so the budget is what bounds the decode time.
 _SHORT_TOKENS_PER_S, _SHORT_TOKENS_MIN = 5, 6
 _FULL_TOKENS_PER_S, _FULL_TOKENS_MIN = 8, 10
-
-
-class _OnFirstUse(types.ModuleType):
-    """Stands in for a module until one of its attributes is used, then imports it and hands that over."""
-
-    def __getattr__(self, name: str) -> Any:
-        real = self.__dict__.get("_real")
-        if real is None:
-            if sys.modules.get(self.__name__) is self:
-                del sys.modules[self.__name__]
-            real = self.__dict__["_real"] = importlib.import_module(self.__name__)
-        return getattr(real, name)
-
-
-def _defer_pyav() -> None:
-    """Let faster-whisper import without PyAV, which it needs only to decode audio files.
-
-    voicebox hands it samples, never files, so PyAV (about 18 MB of the
-    daemon's memory) is imported only if something really uses it.
-    """
-    if "av" not in sys.modules and "faster_whisper" not in sys.modules:
-        sys.modules["av"] = _OnFirstUse("av")
 
 
 class FasterWhisperRecognizer:
@@ -62,7 +38,8 @@ class FasterWhisperRecognizer:
 
     def __init__(self, model_dir: Path, *, threads: int = 2, compute_type: str = "int8", beam_size: int = 1,
                  short_window: bool = True, prompt: str = "", min_logprob: float = -1.0) -> None:
-        _defer_pyav()
+        if "faster_whisper" not in sys.modules:
+            defer_import("av")
         try:
             from faster_whisper import WhisperModel
             from faster_whisper.tokenizer import Tokenizer
