@@ -51,6 +51,23 @@ def test_quick_bench_prints_sane_numbers(cli: Any, model_store: object) -> None:
     for key in ("e2e_ms", "endpoint_ms", "asr_ms", "asr_full_window_ms", "tts_first_audio_ms"):
         assert result[key] is not None and 0 < result[key] < 60_000, (key, result[key])
     assert 0 <= result["wer"] <= 200 and 0 <= result["wer_full_window"] <= 200
-    assert 0 < result["wake_cpu_percent"] < 200
+    assert 0 < result["wake_cpu_percent"] < 200 and 0 < result["wake_cpu_percent_noisy"] < 200
     assert 50 < result["rss_mb"] < 8000 and 0 < result["startup_s"] < 120
     assert len(result["clips"]) == result["n_commands"]
+
+
+def test_peak_memory_is_this_process_own() -> None:
+    """A child's peak as it reports it: not inflated by its big parent (ru_maxrss of children would be)."""
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from voicebox.memory import peak_rss_mb
+
+    ballast = np.ones(300 * 2**20 // 8)  # 300 MB in this process
+    assert peak_rss_mb() >= 300
+    child = subprocess.run([sys.executable, "-c", "from voicebox.memory import peak_rss_mb; print(peak_rss_mb())"],
+                           capture_output=True, text=True, check=True)
+    assert 5 < float(child.stdout) < 200, child.stdout
+    del ballast

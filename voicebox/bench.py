@@ -7,7 +7,6 @@ import asyncio
 import csv
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -220,11 +219,15 @@ def measure_startup(config_path: str | None, audio: Pcm) -> tuple[float, float]:
             cmd[3:3] = ["--config", config_path]
         started = time.time()
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
-    ready = [json.loads(line) for line in proc.stdout.splitlines() if '"event": "ready"' in line]
-    if proc.returncode != 0 or not ready:
-        raise VoiceboxError(f"bench: the start-up run failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}",
-                            code="bench_startup")
-    return ready[0]["time_s"] - started, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    ready = [e for e in events if e.get("event") == "ready"]
+    turns = [e for e in events if e.get("event") == "turn_finished"]
+    if proc.returncode != 0 or not ready or not turns:
+        raise VoiceboxError(f"bench: the start-up run failed (exit {proc.returncode}, {len(turns)} turns): "
+                            f"{proc.stderr.strip()[-300:]}", code="bench_startup")
+    # The process's own peak (VmHWM), as it reports it: ru_maxrss of a child would also count this process's
+    # memory, which a child started with vfork carries until it execs.
+    return ready[0]["time_s"] - started, max(t["peak_rss_mb"] for t in turns)
 
 
 def _wer(pairs: Sequence[tuple[str, str]]) -> float:

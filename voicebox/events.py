@@ -164,6 +164,7 @@ class TurnFinished(Event):
 
     name: ClassVar[str] = "turn_finished"
     timings_ms: dict[str, float]
+    peak_rss_mb: float = 0.0  # the process's peak memory so far
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

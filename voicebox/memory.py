@@ -7,7 +7,7 @@ import ctypes.util
 import sys
 from collections.abc import Callable
 
-__all__ = ["release_free_memory"]
+__all__ = ["peak_rss_mb", "release_free_memory"]
 
 
 def _load_trim() -> Callable[[], None]:
@@ -29,3 +29,22 @@ def _load_trim() -> Callable[[], None]:
 release_free_memory = _load_trim()
 """glibc's ``malloc_trim(0)``: returns free pages of the heap (buffers of the last turn) to the system."""
 
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB (Linux: ``VmHWM``; elsewhere ``ru_maxrss``).
+
+    ``VmHWM`` covers only this program: ``ru_maxrss`` of a process started by a
+    big parent also counts the parent's memory from before ``exec``.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    import resource
+
+    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB elsewhere
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20, 1)

@@ -34,7 +34,7 @@ from .events import (
 )
 from .intent import IntentRecognizer
 from .listen import Capture, SpeechDetector, capture_command
-from .memory import release_free_memory
+from .memory import peak_rss_mb, release_free_memory
 from .skill import Response
 from .skill_context import SkillServices
 from .speaker import AudioSink
@@ -263,7 +263,7 @@ class Pipeline:
                 timings["e2e_ms"] = (first - cap.last_speech_wall) * 1000
             if "responded" in clock.marks and "understood" in clock.marks:
                 timings["skill_ms"] = (clock.marks["responded"] - clock.marks["understood"]) * 1000
-        self.emit(TurnFinished(timings_ms={k: round(v, 1) for k, v in timings.items()}))
+        self.emit(TurnFinished(timings_ms={k: round(v, 1) for k, v in timings.items()}, peak_rss_mb=peak_rss_mb()))
 
     async def say(self, text: str) -> float | None:
         """Synthesize and play ``text`` sentence by sentence; returns the wall time of the first audio."""
