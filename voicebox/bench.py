@@ -269,6 +269,11 @@ def run_bench(config: Config, *, quick: bool = False, config_path: str | None = 
     began = time.perf_counter()
     notes: list[str] = []
     root = shared_audio_dir()
+    import onnxruntime
+
+    # Piper draws random noise inside its model: a fixed seed, set before the voice loads, makes the synthesized
+    # commands (and so every figure that depends on them) the same in every run.
+    onnxruntime.set_seed(0)
     engines = build_engines(config, model_store(config))
     try:
         wake = wake_clip(root, engines)
