@@ -210,7 +210,7 @@ async def _enumerate(blocks: AsyncIterator[AudioBlock]) -> AsyncIterator[tuple[i
 
 
 def measure_startup(config_path: str | None, audio: Pcm) -> tuple[float, float]:
-    """Seconds from process start to the ``ready`` event, and the peak RSS (MB) of that process answering one command."""
+    """Seconds from process start to the ``ready`` event, and the peak RSS (MB) of that process answering ``audio``."""
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "startup.wav"
         write_wav(wav, audio)
@@ -281,7 +281,9 @@ def run_bench(config: Config, *, quick: bool = False, config_path: str | None = 
         if root is None:
             notes.append("shared recordings not found (../shared/audio or $VOICEBOX_SHARED_AUDIO): synthesized commands only")
         clips += synthesized_clips(engines, SYNTH_COMMANDS[:1] if quick else SYNTH_COMMANDS)
-        startup_s, rss_mb = measure_startup(config_path, np.concatenate([wake, clips[-1].pcm, _noise(1.5)]))
+        # Three turns (one not understood, with its long reply): a daemon's peak comes from successive turns' buffers.
+        turns_audio = [part for clip in (clips[-1], clips[0], clips[-1]) for part in (wake, clip.pcm, _noise(1.5))]
+        startup_s, rss_mb = measure_startup(config_path, np.concatenate(turns_audio))
         turns = [asyncio.run(run_turn(engines, config, wake, clip)) for clip in clips]
         asr_rows = measure_asr(engines, clips)
         wake_cpu = asyncio.run(measure_wake_cpu(engines, config, 3.0 if quick else 10.0))

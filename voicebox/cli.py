@@ -110,6 +110,9 @@ EXTENSIONS: list[Callable[[Any, argparse.ArgumentParser], None]] = []
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``voicebox`` command."""
     from . import commands  # noqa: F401  (registers the subcommands)
+    from .memory import one_heap
+
+    one_heap()
     parser = build_parser()
     args = parser.parse_args(argv)
     args.config = getattr(args, "config", None) or args.top_config
