@@ -214,11 +214,12 @@ def measure_startup(config_path: str | None, audio: Pcm) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "startup.wav"
         write_wav(wav, audio)
-        cmd = [sys.executable, "-m", "voicebox", "run", "--input", str(wav), "--output", "none", "--json"]
+        # At real-time pace, as a microphone delivers it: fed faster, a turn would overlap the previous reply.
+        cmd = [sys.executable, "-m", "voicebox", "run", "--input", str(wav), "--output", "none", "--json", "--realtime"]
         if config_path:
             cmd[3:3] = ["--config", config_path]
         started = time.time()
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, check=False)
     events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     ready = [e for e in events if e.get("event") == "ready"]
     turns = [e for e in events if e.get("event") == "turn_finished"]
