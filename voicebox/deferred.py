@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 import types
 from typing import Any
@@ -32,5 +33,11 @@ def defer_import(*names: str) -> None:
     does use them still works; it pays the import then.
     """
     for name in names:
-        if name not in sys.modules:
-            sys.modules[name] = _OnFirstUse(name)
+        if name in sys.modules:
+            continue
+        spec = importlib.util.find_spec(name)  # finds the module without running it
+        if spec is None:
+            continue  # not installed: let the real import fail where it is needed
+        stand_in = _OnFirstUse(name)
+        stand_in.__spec__ = spec  # for importlib.util.find_spec(name) and the import system's checks
+        sys.modules[name] = stand_in
