@@ -51,7 +51,8 @@ def understand(asr: Recognizer, intents: IntentRecognizer, audio: Pcm) -> Unders
             rec, match = heard[near[0]], near[1]
         else:
             # Nothing understood: report the last look (the full window), the most accurate transcript
-            # (command clips of the shared recordings: 11.9 % word errors against 13.3 % for the first pass).
+            # (command clips of the shared recordings: 11.9 % word errors, against 13.3 % when the first pass was
+            # reported).
             rec = heard[-1]
         intent_s += time.perf_counter() - near_start
     return Understanding(rec, match, (time.perf_counter() - start - intent_s) * 1000, intent_s * 1000)
