@@ -119,7 +119,7 @@ def test_open_failure_at_start_up_is_an_error_not_a_retry() -> None:
         SupervisedSource(never, name="usb", emit=lambda e: None, retry_max_s=1)
 
 
-class FlakySink:
+class FlakySink(NullSink):
     """An output that fails ``fail`` writes after opening; records what it played."""
 
     def __init__(self, played: list[int], fail: bool) -> None:
@@ -130,15 +130,6 @@ class FlakySink:
         if self.fail:
             raise DeviceError("output device stopped", code="device_lost")
         self.played.append(len(pcm))
-
-    async def drain(self) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 def test_output_lost_drops_audio_then_reopens_after_backoff() -> None:

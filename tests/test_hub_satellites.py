@@ -67,7 +67,7 @@ lists:
 '''
 
 
-class RecordingSink:
+class RecordingSink(NullSink):
     """Keeps what the satellite plays (the satellite's speaker, for the test)."""
 
     def __init__(self) -> None:
@@ -75,15 +75,6 @@ class RecordingSink:
 
     async def write(self, pcm: Pcm) -> None:
         self.chunks.append(pcm)
-
-    async def drain(self) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 async def paced(pcm: Pcm, done: asyncio.Event, marks: dict[str, float], *, max_s: float = 120.0) -> AsyncIterator[AudioBlock]:

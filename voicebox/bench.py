@@ -28,6 +28,7 @@ from .errors import VoiceboxError
 from .events import AudioPlayed, Event, NoSpeech, SpeechEnded, Transcript, TurnFinished, WakeDetected
 from .metrics import word_error_rate
 from .pipeline import Engines, Pipeline
+from .speaker import NullSink
 
 __all__ = ["SYNTH_COMMANDS", "TARGETS", "run_bench"]
 
@@ -91,22 +92,6 @@ def wake_clip(root: Path | None, engines: Engines) -> Pcm:
     return np.concatenate([resample(c, tts.sample_rate) for c in tts.synthesize("Hey Jarvis.")])
 
 
-class _FirstAudioSink:
-    """Discards reply audio (a NullSink that counts)."""
-
-    async def write(self, pcm: Pcm) -> None:
-        """Accept and drop."""
-
-    async def drain(self) -> None:
-        """Nothing to wait for."""
-
-    def stop(self) -> None:
-        """Nothing queued."""
-
-    def close(self) -> None:
-        """Nothing to release."""
-
-
 async def _paced(fast: Pcm, realtime: Pcm, done: asyncio.Event) -> AsyncIterator[AudioBlock]:
     """``fast`` as quickly as it is consumed, then ``realtime`` block by block as a microphone delivers it."""
     n_fast = -(-len(fast) // BLOCK_SAMPLES)
@@ -139,7 +124,7 @@ async def run_turn(engines: Engines, config: Config, wake: Pcm, clip: Clip) -> d
 
     engines.wake.reset()
     engines.vad.reset()
-    pipeline = Pipeline(engines, config, sink=_FirstAudioSink(), emit=emit, realtime=True)
+    pipeline = Pipeline(engines, config, sink=NullSink(), emit=emit, realtime=True)
     try:
         await pipeline.run(_paced(wake, np.concatenate([clip.pcm, _noise(_TAIL_S, 7)]), done))
     finally:
@@ -182,16 +167,17 @@ async def measure_wake_cpu(engines: Engines, config: Config, seconds: float, noi
     so the first seconds after a (re)start, when the silence gate has not closed yet, are not counted.
     """
     engines.wake.reset()
-    pipeline = Pipeline(engines, config, sink=_FirstAudioSink(), emit=lambda e: None, realtime=True)
+    pipeline = Pipeline(engines, config, sink=NullSink(), emit=lambda e: None, realtime=True)
     await asyncio.sleep(0.5)  # let worker threads of earlier stages go idle
     settle = int(3.0 * 1000 / BLOCK_MS)
     clock: list[tuple[float, float]] = []
 
     async def room() -> AsyncIterator[AudioBlock]:
-        async for i, block in _enumerate(_paced(np.zeros(0, np.int16), _noise(3.0 + seconds, 3, noise_rms),
-                                                asyncio.Event())):
+        i = 0
+        async for block in _paced(np.zeros(0, np.int16), _noise(3.0 + seconds, 3, noise_rms), asyncio.Event()):
             if i == settle:
                 clock.append((time.process_time(), time.perf_counter()))
+            i += 1
             yield block
 
     try:
@@ -200,13 +186,6 @@ async def measure_wake_cpu(engines: Engines, config: Config, seconds: float, noi
         pipeline.close()
     cpu, wall = clock[0]
     return 100.0 * (time.process_time() - cpu) / (time.perf_counter() - wall)
-
-
-async def _enumerate(blocks: AsyncIterator[AudioBlock]) -> AsyncIterator[tuple[int, AudioBlock]]:
-    i = 0
-    async for block in blocks:
-        yield i, block
-        i += 1
 
 
 def measure_startup(config_path: str | None, audio: Pcm) -> tuple[float, float]:

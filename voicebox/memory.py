@@ -13,15 +13,26 @@ __all__ = ["one_heap", "peak_rss_mb", "release_free_memory"]
 _M_ARENA_MAX = -8  # mallopt() parameter number from glibc's malloc.h
 
 
-def _load_trim() -> Callable[[], None]:
+def _glibc() -> ctypes.CDLL | None:
+    """The C library when it is glibc (it has ``malloc_trim`` and ``mallopt``); None elsewhere (macOS, musl)."""
     if not sys.platform.startswith("linux"):
-        return lambda: None
+        return None
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim = libc.malloc_trim
-    except (OSError, AttributeError):  # not glibc (e.g. musl): nothing to do
+        libc.malloc_trim.argtypes = [ctypes.c_size_t]
+        libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+_LIBC = _glibc()
+
+
+def _load_trim() -> Callable[[], None]:
+    if _LIBC is None:
         return lambda: None
-    trim.argtypes = [ctypes.c_size_t]
+    trim = _LIBC.malloc_trim
 
     def release() -> None:
         trim(0)
@@ -31,7 +42,6 @@ def _load_trim() -> Callable[[], None]:
 
 release_free_memory = _load_trim()
 """glibc's ``malloc_trim(0)``: returns free pages of the heap (buffers of the last turn) to the system."""
-
 
 
 def peak_rss_mb() -> float:
@@ -62,10 +72,5 @@ def one_heap() -> None:
     models against 385 with one heap, four turns measured). Speed was the same
     within noise. ``MALLOC_ARENA_MAX`` in the environment wins.
     """
-    if not sys.platform.startswith("linux") or "MALLOC_ARENA_MAX" in os.environ:
-        return
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallopt(_M_ARENA_MAX, 1)
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        return
+    if _LIBC is not None and "MALLOC_ARENA_MAX" not in os.environ:
+        _LIBC.mallopt(_M_ARENA_MAX, 1)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import sys
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -44,8 +43,7 @@ class OpenWakeWordDetector:
         gain: GainControl | None = None,
         silence_dbfs: float | None = None,
     ) -> None:
-        if "openwakeword" not in sys.modules:
-            defer_import("requests")
+        defer_import("requests")  # a no-op once it is imported
         try:
             import openwakeword.model as oww_model
         except ImportError as err:  # pragma: no cover - dependency declared

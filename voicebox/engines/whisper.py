@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -38,8 +37,7 @@ class FasterWhisperRecognizer:
 
     def __init__(self, model_dir: Path, *, threads: int = 2, compute_type: str = "int8", beam_size: int = 1,
                  short_window: bool = True, prompt: str = "", min_logprob: float = -1.0) -> None:
-        if "faster_whisper" not in sys.modules:
-            defer_import("av")
+        defer_import("av")  # a no-op once it is imported
         try:
             from faster_whisper import WhisperModel
             from faster_whisper.tokenizer import Tokenizer
