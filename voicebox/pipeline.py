@@ -290,7 +290,9 @@ class Pipeline:
                 self.emit(ErrorEvent(code=err.code, message=err.message, stage="speak"))
             self.emit(SynthesisFinished(audio_ms=total * 1000 // SAMPLE_RATE,
                                         compute_ms=round((time.perf_counter() - start) * 1000, 1)))
-            await self._call("tts", release_free_memory)  # after the reply (or an alarm), never before it
+            # After the reply (or an alarm), never before it: queued on the voice's worker, ahead of its next
+            # sentence, but not waited for, so the turn counts as finished as soon as its audio has played.
+            asyncio.get_running_loop().run_in_executor(self._pools["tts"], release_free_memory)
             return first
 
     def stop_speaking(self) -> None:
