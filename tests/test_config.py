@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from voicebox.config import SECTIONS, Config, load_config, render_defaults
+from voicebox.config import SECTIONS, Config, load_config, render_config, render_defaults, scratch_config
 from voicebox.errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -69,3 +69,20 @@ def test_readme_documents_every_key_with_its_default() -> None:
     for section, cls in SECTIONS.items():
         for f in dataclasses.fields(cls):
             assert re.search(rf"^{f.name} = ", readme, re.M), f"README lacks [{section}] {f.name}"
+
+
+def test_a_changed_config_is_written_and_read_back_equal(tmp_path: Path) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text('[wake]\nmodels = ["alexa"]\nthreshold = 0.7\n[skills]\nuser_dir = "C:\\\\odd \\"dir\\""\n'
+                    '[skill.timers]\nring_for_s = 30\n', encoding="utf-8")
+    mine = load_config(path)
+    again = tmp_path / "again.toml"
+    again.write_text(render_config(mine), encoding="utf-8")
+    assert dataclasses.replace(load_config(again), source=mine.source) == mine
+
+
+def test_a_scratch_config_moves_only_the_state(tmp_path: Path) -> None:
+    mine = Config().replace("wake", threshold=0.7)
+    scratch = load_config(scratch_config(mine, tmp_path))
+    assert scratch.paths.state_dir == str(tmp_path / "state")
+    assert dataclasses.replace(scratch, paths=mine.paths, source=mine.source) == mine

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from wyoming_helpers import free_tcp_uri, words
+from wyoming_helpers import free_tcp_uri
 
 from voicebox.app import Assistant, load_wake
 from voicebox.audio import BLOCK_MS, SAMPLE_RATE, AudioBlock, Pcm, blocks_of, read_wav, resample
@@ -21,6 +21,7 @@ from voicebox.conversation import current_origin
 from voicebox.dispatch import NOT_UNDERSTOOD
 from voicebox.events import Event, TurnFinished
 from voicebox.hub import Hub
+from voicebox.metrics import normalize_words, word_errors
 from voicebox.satellite import HubReply, ReplyPlayed, Satellite
 from voicebox.speaker import NullSink
 
@@ -179,10 +180,13 @@ def test_four_satellites_at_once_each_get_their_own_answer(assistant: Assistant,
     assert today.strftime("%B") in answers[1][0], answers
     assert answers[2][0] == NOT_UNDERSTOOD
     assert answers[3][0] == f"It's {today:%A}.", answers
-    # What each satellite played is its own answer, not another's.
-    heard = [words(assistant.engines.asr.transcribe(np.concatenate(s.chunks)).text) for s in sinks]
-    assert today.strftime("%B").lower() in heard[1] and today.strftime("%A").lower() in heard[3], heard
-    assert "understand" in heard[2] or "didn't" in heard[2], heard
+    # What each satellite played is its own answer, not another's: transcribed back, it is nearest its own
+    # reply. (Not the exact words: the voice samples noise, and tiny.en now and then hears "November" as "nove".)
+    said = [a[0] for a in answers]
+    heard = [assistant.engines.asr.transcribe(np.concatenate(s.chunks)).text for s in sinks]
+    for i, text in enumerate(heard):
+        errors = [word_errors(normalize_words(reply), normalize_words(text)) for reply in said]
+        assert errors[i] < min(e for n, e in enumerate(errors) if n != i), (i, heard, said)
     # The hub served each conversation under its own satellite's name.
     finished = {origin for origin, e in hub_events if isinstance(e, TurnFinished)}
     assert finished == {"sat1", "sat2", "sat3", "sat4"}

@@ -23,7 +23,7 @@ from . import cli
 from .app import build_engines, model_store
 from .audio import BLOCK_MS, BLOCK_SAMPLES, SAMPLE_RATE, AudioBlock, Pcm, blocks_of, read_wav, resample, write_wav
 from .cli import command, print_json
-from .config import Config
+from .config import Config, scratch_config
 from .errors import VoiceboxError
 from .events import AudioPlayed, Event, NoSpeech, SpeechEnded, Transcript, TurnFinished, WakeDetected
 from .metrics import word_error_rate
@@ -188,15 +188,15 @@ async def measure_wake_cpu(engines: Engines, config: Config, seconds: float, noi
     return 100.0 * (time.process_time() - cpu) / (time.perf_counter() - wall)
 
 
-def measure_startup(config_path: str | None, audio: Pcm) -> tuple[float, float]:
+def measure_startup(config: Config, audio: Pcm) -> tuple[float, float]:
     """Seconds from process start to the ``ready`` event, and the peak RSS (MB) of that process answering ``audio``."""
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "startup.wav"
         write_wav(wav, audio)
         # At real-time pace, as a microphone delivers it: fed faster, a turn would overlap the previous reply.
-        cmd = [sys.executable, "-m", "voicebox", "run", "--input", str(wav), "--output", "none", "--json", "--realtime"]
-        if config_path:
-            cmd[3:3] = ["--config", config_path]
+        # Its own state: the user's stored timers would ring in the middle of the measurement.
+        cmd = [sys.executable, "-m", "voicebox", "run", "--config", str(scratch_config(config, Path(tmp))),
+               "--input", str(wav), "--output", "none", "--json", "--realtime"]
         started = time.time()
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, check=False)
     events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
@@ -244,7 +244,7 @@ def summarize(turns: list[dict[str, Any]], asr_rows: list[dict[str, Any]]) -> di
     }
 
 
-def run_bench(config: Config, *, quick: bool = False, config_path: str | None = None) -> dict[str, Any]:
+def run_bench(config: Config, *, quick: bool = False) -> dict[str, Any]:
     """Every measurement of ``voicebox bench``; returns its JSON object (with per-clip details under ``clips``)."""
     began = time.perf_counter()
     notes: list[str] = []
@@ -263,7 +263,7 @@ def run_bench(config: Config, *, quick: bool = False, config_path: str | None = 
         clips += synthesized_clips(engines, SYNTH_COMMANDS[:1] if quick else SYNTH_COMMANDS)
         # Three turns (one not understood, with its long reply): a daemon's peak comes from successive turns' buffers.
         turns_audio = [part for clip in (clips[-1], clips[0], clips[-1]) for part in (wake, clip.pcm, _noise(1.5))]
-        startup_s, rss_mb = measure_startup(config_path, np.concatenate(turns_audio))
+        startup_s, rss_mb = measure_startup(config, np.concatenate(turns_audio))
         turns = [asyncio.run(run_turn(engines, config, wake, clip)) for clip in clips]
         asr_rows = measure_asr(engines, clips)
         wake_cpu = asyncio.run(measure_wake_cpu(engines, config, 3.0 if quick else 10.0))
@@ -305,7 +305,7 @@ cli.EXTENSIONS.append(_add_parser)
 @command("bench")
 def cmd_bench(args: argparse.Namespace, config: Config) -> int:
     """Run the benchmark and print its table (or JSON)."""
-    result = run_bench(config, quick=args.quick, config_path=args.config)
+    result = run_bench(config, quick=args.quick)
     if args.json:
         print_json(result)
     else:

@@ -11,7 +11,7 @@ from typing import Any, get_type_hints
 
 from .errors import ConfigError
 
-__all__ = ["Config", "default_config_path", "load_config", "render_defaults"]
+__all__ = ["Config", "default_config_path", "load_config", "render_config", "render_defaults", "scratch_config"]
 
 
 def _opt(default: Any, doc: str, *, lo: float | None = None, hi: float | None = None,
@@ -308,6 +308,29 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
     return repr(value)
+
+
+def render_config(config: Config) -> str:
+    """``config`` as a TOML document that :func:`load_config` reads back to an equal :class:`Config`."""
+    import tomli_w
+
+    data: dict[str, Any] = {name: dataclasses.asdict(getattr(config, name)) for name in SECTIONS}
+    if config.skill:
+        data["skill"] = config.skill
+    return tomli_w.dumps(data)
+
+
+def scratch_config(config: Config, folder: Path) -> Path:
+    """Write ``config`` with its state (timers, lists) kept in ``folder``; for a child daemon run by a check.
+
+    ``voicebox soak`` and ``voicebox bench`` start daemons that set timers and
+    hear stray commands: they must neither touch the user's timers and lists
+    nor ring the user's old alarms in the middle of a measurement.
+    """
+    path = folder / "config.toml"
+    scratch = config.replace("paths", state_dir=str(folder / "state"))
+    path.write_text(render_config(scratch), encoding="utf-8")
+    return path
 
 
 def render_defaults() -> str:

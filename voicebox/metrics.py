@@ -59,10 +59,12 @@ def normalize_words(text: str) -> list[str]:
     """Words for scoring: lower case, no punctuation, numbers spelled out ("5" and "five" count the same).
 
     Hyphenated numbers become separate words ("twenty-five" = "25" = "twenty five"),
-    "%" reads "percent", a clock time "5:30" reads "five thirty", and a few
+    "%" reads "percent", a clock time "5:30" (or "5.30 p.m.") reads "five thirty", and a few
     words written either as one or two ("never mind", "nevermind") are merged.
     """
     text = text.lower().replace("%", " percent ").replace("&", " and ")
+    text = re.sub(r"\b([ap])\.\s?m\b\.?", r"\1m", text)  # "p.m." = "pm"
+    text = re.sub(r"\b(\d{1,2})\.(\d\d)\s*([ap]m)\b", r"\1:\2 \3", text)  # "2.05pm" = "2:05 pm"
     text = re.sub(r"(\d+):(\d\d)", lambda m: f"{m.group(1)} {m.group(2).lstrip('0') or ''}", text)
     text = _NUMBER.sub(_spell, text)
     text = text.replace("-", " ").replace("\u2019", "'")

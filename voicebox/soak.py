@@ -9,6 +9,7 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ import numpy as np
 
 from . import cli
 from .audio import SAMPLE_RATE, Pcm, read_wav, resample
-from .config import Config
+from .config import Config, scratch_config
 from .errors import VoiceboxError
 
 __all__ = ["Cue", "SoakReport", "plan", "score"]
@@ -31,6 +32,7 @@ _REAL_COMMANDS = ("what time is it", "what's the date", "set a timer for 30 seco
 _SYNTH_COMMANDS = ("Set a timer for thirty seconds.", "What day is it today?", "What time is it?",
                    "What's the date today?")
 _WAKE_CLIP = "wyoming-openwakeword/hey_jarvis.wav"
+_SETTLE_S = 5.0  # seconds of paused feed over which memory at rest is taken
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +247,21 @@ class _Sampler(threading.Thread):
         while not self.stop_event.wait(0.5):
             self.sample()
 
+    def settled(self, seconds: float) -> float:
+        """The daemon's memory at rest, in MB: the least RSS over ``seconds`` of 0.1 s samples.
+
+        Called with the feed paused, so the daemon catches up and falls idle;
+        one sample would land anywhere in a reply, which lifts RSS by up to
+        ~90 MB until the heap trim after it.
+        """
+        end = time.monotonic() + seconds
+        least = self.sample()
+        while time.monotonic() < end:
+            time.sleep(0.1)
+            rss = self.sample()
+            least = min(least, rss) if rss else least
+        return round(least / 2**20, 1)
+
 
 def run_soak(config: Config, args: argparse.Namespace) -> SoakReport:
     """Plan the stream, run ``voicebox run --input -`` on it, and score what came back."""
@@ -260,10 +277,16 @@ def run_soak(config: Config, args: argparse.Namespace) -> SoakReport:
 
     cues, stream = plan(config, audio_dir, minutes=args.minutes, every_s=args.every_s, seed=args.seed,
                         synthesize=synthesize)
+    with tempfile.TemporaryDirectory(prefix="voicebox-soak-") as scratch:
+        # The daemon keeps its timers and lists apart from the user's (it sets timers; old alarms would ring).
+        return _stream_through_daemon(scratch_config(config, Path(scratch)), cues, stream, args)
+
+
+def _stream_through_daemon(config_path: Path, cues: list[Cue], stream: Iterator[Pcm],
+                           args: argparse.Namespace) -> SoakReport:
     report = SoakReport(audio_minutes=args.minutes)
-    command = [sys.executable, "-m", "voicebox", "run", "--input", "-", "--output", "none", "--json"]
-    if args.config:
-        command[3:3] = ["--config", args.config]
+    command = [sys.executable, "-m", "voicebox", "run", "--config", str(config_path),
+               "--input", "-", "--output", "none", "--json"]
     started = time.monotonic()
     proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     stdin, stdout, stderr = proc.stdin, proc.stdout, proc.stderr
@@ -296,7 +319,7 @@ def run_soak(config: Config, args: argparse.Namespace) -> SoakReport:
             sampler.fed_ms += len(pcm) * 1000 // SAMPLE_RATE
             if not report.rss_baseline_mb and sampler.fed_ms >= baseline_ms:
                 stdin.flush()
-                report.rss_baseline_mb = round(sampler.sample() / 2**20, 1)
+                report.rss_baseline_mb = sampler.settled(_SETTLE_S)
         stdin.flush()
         deadline = time.monotonic() + (45.0 if any(c.timer_s for c in cues) else 0.0)
         while time.monotonic() < deadline and proc.poll() is None:  # timers ring on the wall clock
@@ -305,7 +328,7 @@ def run_soak(config: Config, args: argparse.Namespace) -> SoakReport:
             if len(scored.timer_delays_s) >= scored.timers_set:
                 break
             time.sleep(0.5)
-        report.rss_final_mb = round(sampler.sample() / 2**20, 1)
+        report.rss_final_mb = sampler.settled(_SETTLE_S)
         stdin.close()
     except BrokenPipeError:
         pass
