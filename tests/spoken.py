@@ -32,12 +32,21 @@ def hours_now() -> set[int]:
     return {(t.hour % 12) or 12 for t in (now, now - dt.timedelta(minutes=2))}
 
 
+# What tiny.en writes for an hour word it hears on its own ("It's to twenty one p.m." for "It's 2:21 PM.").
+HOMOPHONES = {"two": ("to", "too"), "four": ("for",), "eight": ("ate",)}
+
+
 def mentions_hour(text: str, hours: set[int]) -> bool:
-    """Whether ``text`` says one of ``hours`` as digits ("8:35", "8 a.m.") or words ("eight")."""
+    """Whether ``text`` says one of ``hours`` as digits ("8:35", "8 a.m.") or words ("eight").
+
+    A homophone ("to" for "two") counts only in the hour's place, right after "it's".
+    """
     lowered = text.lower()
     for hour in hours:
+        word = HOUR_WORDS[hour % 12]
         # "9", "9:43", "9.43" or "943" (the recognizer sometimes drops the colon), or the word.
-        if re.search(rf"(?<![\d:.]){hour}(?:[:.]?\d\d)?(?=\D|$)", lowered) or re.search(
-                rf"\b{HOUR_WORDS[hour % 12]}\b", lowered):
+        if re.search(rf"(?<![\d:.]){hour}(?:[:.]?\d\d)?(?=\D|$)", lowered) or re.search(rf"\b{word}\b", lowered):
+            return True
+        if any(re.search(rf"\bit'?s {alike}\b", lowered) for alike in HOMOPHONES.get(word, ())):
             return True
     return False
