@@ -25,10 +25,10 @@ def test_defaults_when_no_file(tmp_path: Path) -> None:
 
 def test_values_are_read_and_frozen(tmp_path: Path) -> None:
     cfg = load_config(_write(tmp_path, "[listen]\nsilence_s = 1.2\n[wake]\nthresholds = {alexa = 0.6}\n"
-                                       "[skill.timers]\nalarm_repeat_s = 30\n"))
+                                       "[skill.timers]\nrepeat_s = 30\n"))
     assert cfg.listen.silence_s == 1.2
     assert cfg.wake.thresholds == {"alexa": 0.6}
-    assert cfg.skill["timers"]["alarm_repeat_s"] == 30
+    assert cfg.skill["timers"]["repeat_s"] == 30
     with pytest.raises(dataclasses.FrozenInstanceError):
         cfg.listen.silence_s = 3.0  # type: ignore[misc]
 

@@ -258,5 +258,25 @@ def test_the_timers_skill_rings_only_on_the_satellite_that_set_it(model_store: A
     started, rang = replies(events[1])[:2]
     assert "3 second" in started or "three second" in started, started
     assert "timer" in rang.lower() and rang != started, rang
+    # The alarm sound rings in that room too, not only the words (its top beep is 1175 Hz).
+    assert plays_tone(np.concatenate(sinks[1].chunks), 1175)
     for other in (0, 2, 3):
         assert replies(events[other]) == [] and sinks[other].chunks == []
+
+
+def plays_tone(pcm: Pcm, freq: float) -> bool:
+    """Whether some 0.1 s of ``pcm`` is nearly all one pure tone at ``freq`` (an alarm beep, not speech)."""
+    n = SAMPLE_RATE // 10
+    near = np.abs(np.fft.rfftfreq(n, 1 / SAMPLE_RATE) - freq) <= 30
+    for start in range(0, len(pcm) - n, n // 4):
+        power = np.abs(np.fft.rfft(pcm[start:start + n] * np.hanning(n))) ** 2
+        if power.sum() > 0 and power[near].sum() > 0.8 * power.sum():
+            return True
+    return False
+
+
+def test_the_tone_check_hears_the_alarm_and_not_speech(assistant: Assistant) -> None:
+    from voicebox.pipeline import _alarm
+
+    assert plays_tone(_alarm(), 1175) and not plays_tone(_alarm(), 700)
+    assert not plays_tone(spoken(assistant, "Your three second timer is done."), 1175)

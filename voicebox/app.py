@@ -7,7 +7,7 @@ import concurrent.futures
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -157,8 +157,9 @@ class Assistant:
         started = time.perf_counter()
         self.config = config
         self._speak_proxy: Pipeline | None = None
-        # Origin (see conversation.py) -> its voice: skills speaking for a satellite's conversation go there.
-        self.speak_routes: dict[str, Callable[[str], Awaitable[None]]] = {}
+        # Origin (see conversation.py) -> its pipeline: skills speaking for a satellite's conversation, and its
+        # timers ringing (alarm sound included), are heard in that room.
+        self.speak_routes: dict[str, Pipeline] = {}
         self.host = PipelineHost(self._speak)
         self.services = SkillServices.for_config(config, self.host)  # the persistent database and timers
         self.wait_timers = False  # `voicebox run --wait-timers`: keep running after the input until timers rang
@@ -169,11 +170,9 @@ class Assistant:
         self.emit = emit
 
     async def _speak(self, text: str) -> None:
-        route = self.speak_routes.get(current_origin())
-        if route is not None:
-            await route(text)
-        elif self._speak_proxy is not None:
-            await self._speak_proxy.say(text)
+        voice = self.speak_routes.get(current_origin(), self._speak_proxy)
+        if voice is not None:
+            await voice.say(text)
 
     async def _announce(self, job: Job) -> None:
         """A scheduled callback came due: run it, then speak its response (after an alarm sound if asked)."""
@@ -183,11 +182,8 @@ class Assistant:
         response = result.response
         self.emit(SkillResponded(skill=job.skill, intent=job.handler, speech=response.speech, data=response.data,
                                  compute_ms=round(result.compute_ms, 1)))
-        route = self.speak_routes.get(current_origin())
-        if route is not None:
-            await route(response.speech)
-        else:
-            await self.pipeline.announce(response.speech, sound=response.sound)
+        voice = self.speak_routes.get(current_origin(), self.pipeline)
+        await voice.announce(response.speech, sound=response.sound)
 
     async def run(self, blocks: AsyncIterator[AudioBlock], *, wait_timers: bool | None = None) -> None:
         """Announce readiness, then process the stream until it ends or the task is cancelled.

@@ -345,5 +345,5 @@ def render_defaults() -> str:
             lines.append(f"# {f.metadata['doc']}")
             lines.append(f"{f.name} = {_toml_value(default)}")
     lines += ["", "# Each skill reads its own settings from [skill.NAME], e.g.:", "# [skill.timers]",
-              "# alarm_repeat_s = 60"]
+              "# repeat_s = 15"]
     return "\n".join(lines) + "\n"

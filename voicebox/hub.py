@@ -146,15 +146,10 @@ class SatelliteHandler(GuardedHandler):
         if previous is not None:
             await previous.stop()  # the same room reconnected: the new connection wins
         hub.sessions[self.name] = self
-        hub.assistant.speak_routes[self.name] = self.say
+        hub.assistant.speak_routes[self.name] = self.pipeline  # skills speaking for this room, timers ringing
         await self.write_event(RunSatellite().event())
         _LOG.info("satellite %r connected from %s", self.name, self.peer)
         return ""
-
-    async def say(self, text: str) -> None:
-        """Speak on this satellite (skills speaking for its conversation, e.g. a timer ringing)."""
-        if self.pipeline is not None:
-            await self.pipeline.say(text)
 
     # ---- outgoing: one writer task keeps the events in order ----------------------------------------------
     async def _send(self, event: Event) -> None:
