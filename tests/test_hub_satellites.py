@@ -18,8 +18,8 @@ from voicebox.app import Assistant, load_wake
 from voicebox.audio import BLOCK_MS, SAMPLE_RATE, AudioBlock, Pcm, blocks_of, read_wav, resample
 from voicebox.config import Config, config_from_dict
 from voicebox.conversation import current_origin
-from voicebox.dispatch import NOT_UNDERSTOOD
-from voicebox.events import Event, TurnFinished
+from voicebox.dispatch import NOT_UNDERSTOOD, TextSession
+from voicebox.events import Event, TurnFinished, WakeDetected
 from voicebox.hub import Hub
 from voicebox.metrics import normalize_words, word_errors
 from voicebox.satellite import HubReply, ReplyPlayed, Satellite
@@ -280,3 +280,24 @@ def test_the_tone_check_hears_the_alarm_and_not_speech(assistant: Assistant) -> 
 
     assert plays_tone(_alarm(), 1175) and not plays_tone(_alarm(), 700)
     assert not plays_tone(spoken(assistant, "Your three second timer is done."), 1175)
+
+
+def test_a_follow_up_question_is_answered_in_the_same_room_without_the_wake_word(
+        assistant: Assistant, model_store: Any, shared_audio: Path) -> None:
+    wake = read_wav(shared_audio / "wyoming-openwakeword/hey_jarvis.wav")
+    pause = np.zeros(SAMPLE_RATE * 3 // 10, np.int16)
+    # The answer comes 3 s after the question's end: the hub asks, the satellite streams again, no wake word.
+    said = np.concatenate([wake, pause, spoken(assistant, "Set a pizza timer."), np.zeros(SAMPLE_RATE * 3, np.int16),
+                           spoken(assistant, "Five minutes.")])
+    quiet = np.zeros(SAMPLE_RATE * 2, np.int16)
+
+    events, sinks, _ = asyncio.run(asyncio.wait_for(run_satellites(
+        assistant, model_store, [quiet, said], until=lambda i, ev: i != 1 or len(replies(ev)) >= 2), 120))
+
+    question, answer = replies(events[1])[:2]
+    assert question == "For how long?", replies(events[1])
+    assert "pizza timer" in answer and "5 minutes" in answer, answer
+    assert sum(isinstance(e, WakeDetected) for e in events[1]) == 1  # the answer needed no wake word
+    assert replies(events[0]) == [] and sinks[0].chunks == []
+    engines = assistant.engines  # leave no timer behind for the other tests
+    asyncio.run(TextSession(engines.intents, engines.dispatcher).answer("cancel all timers"))
