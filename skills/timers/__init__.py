@@ -26,6 +26,19 @@ def _left_s(timer: dict[str, Any], now_s: float) -> float:
     return float(timer["left_s"]) if timer["due_s"] is None else max(0.0, timer["due_s"] - now_s)
 
 
+# Words a recognizer leaves in front of a timer's name: "set it pizza timer", "set in egg timer" (tiny.en's
+# "set a"), "start up the new tea timer". None of them is a name, so a name never starts with one.
+_NOT_A_NAME = frozenset({"a", "an", "the", "my", "it", "in", "at", "up", "me", "new", "another"})
+
+
+def _clean_name(name: str | None) -> str:
+    """The timer's name without the filler the recognizer put in front of it ("" for none)."""
+    words = (name or "").lower().split()
+    while words and words[0] in _NOT_A_NAME:
+        words.pop(0)
+    return " ".join(words)
+
+
 def _words(text: str) -> set[str]:
     from text_to_num import alpha2digit
 
@@ -71,8 +84,9 @@ class Timers(Skill):
             timers = [t for t in timers if t["due_s"] is None]
         if not timers:
             return Response("You don't have any timers." if state == "any" else f"There's no {state} timer.")
+        name = _clean_name(name)
         if name:
-            wanted = _words(name) - {"the", "my", "a", "an"}
+            wanted = _words(name)
             hits = [t for t in timers if wanted and wanted <= _words(_label(t))]
             if len(hits) == 1:
                 return hits[0]
@@ -90,14 +104,15 @@ class Timers(Skill):
     @intent("StartTimer")
     def start(self, ctx: Context, duration: Duration | None = None, name: str | None = None) -> Response:
         """Start a timer; without a length, ask for one."""
+        name = _clean_name(name)
         if duration is None:
-            ctx.store.set("pending", {"action": "start", "name": name or ""})
+            ctx.store.set("pending", {"action": "start", "name": name})
             return Response("For how long?", expect_reply=True, reply_handler="timer_length")
         if duration.total_s <= 0:
             return Response("A timer needs a length of at least one second.")
         next_id = int(ctx.store.get("next_id", 1))
         ctx.store.set("next_id", next_id + 1)
-        timer = {"id": next_id, "name": (name or "").lower(), "total_s": duration.total_s,
+        timer = {"id": next_id, "name": name, "total_s": duration.total_s,
                  "due_s": ctx.now().timestamp() + duration.total_s, "left_s": duration.total_s, "job": 0}
         self._save(ctx, timer)
         what = f"{timer['name']} timer" if timer["name"] else "timer"

@@ -93,3 +93,14 @@ def test_ring_after_restart_says_which_timer_and_rings_until_limit(tmp_path: Pat
     assert repeats and all(a == ("Your pizza timer is done.", "alarm") for a in repeats)
     assert len(announced) <= 4  # ring_for_s = 30 with repeat_s = 10
     assert services.storage.namespace("timers").items("timer:") == {}
+
+
+def test_words_misheard_before_the_name_are_not_part_of_it(tmp_path: Path) -> None:
+    session, _, _ = make(tmp_path, Clock())
+    # tiny.en often writes "set a" as "set it" or "set in" (measured on the voice's own "Set an egg timer ...").
+    assert say(session, "set in egg timer for five minutes") == "OK, egg timer for 5 minutes, starting now."
+    assert say(session, "set it pizza timer") == "For how long?"
+    assert say(session, "ten minutes") == "OK, pizza timer for 10 minutes, starting now."
+    assert say(session, "set it timer for 30 seconds").startswith("OK, timer for 30 seconds")
+    assert say(session, "pause the it pizza timer") == "Paused the pizza timer."
+    assert "10 minutes left on the pizza timer" in say(session, "how much time is left on my pizza timer")
