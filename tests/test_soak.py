@@ -43,6 +43,21 @@ def test_score_counts_commands_false_wakes_and_timers() -> None:
     assert not report.passed  # a command went unanswered
 
 
+def test_a_turn_restarted_by_the_wake_word_within_a_cue_counts_as_that_cue() -> None:
+    cues = [Cue(10_000, 16_000, "what time is it", "time_date", "GetTime")]
+    events = [
+        {"event": "wake", "stream_ms": 10_100, "time_s": 100.0},  # the end of the audio before the cue woke it
+        {"event": "speech_started", "time_s": 100.1},
+        {"event": "wake", "stream_ms": 12_200, "time_s": 100.2},  # the cue's own wake word restarts the turn
+        {"event": "intent", "intent": "GetTime", "time_s": 100.5},
+        {"event": "response", "speech": "It's noon.", "time_s": 100.6},
+    ]
+    report = SoakReport(audio_minutes=1.0)
+    score(cues, events, report)
+    assert (report.commands_woken, report.commands_answered, report.commands_understood) == (1, 1, 1)
+    assert report.false_wakes == 0
+
+
 @pytest.mark.slow
 def test_five_minute_soak(shared_audio: Path, model_store: object) -> None:
     proc = run_cli("soak", "--minutes", "5", "--json", "--audio", str(shared_audio), timeout=1800)

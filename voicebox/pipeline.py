@@ -34,13 +34,13 @@ from .events import (
 )
 from .intent import IntentRecognizer
 from .listen import Capture, SpeechDetector, capture_command
-from .memory import peak_rss_mb, release_free_memory
+from .memory import QuietTrim, peak_rss_mb, release_free_memory
 from .skill import Response
 from .skill_context import SkillServices
 from .speaker import AudioSink
 from .tts import Synthesizer, speak_blocks
 from .understand import Understanding, understand
-from .wake import WakeDecider, WakeDetector, WakeHit
+from .wake import SilenceGate, WakeDecider, WakeDetector, WakeHit, block_dbfs
 
 __all__ = ["Engines", "Pipeline", "Understanding"]
 
@@ -131,9 +131,12 @@ class Pipeline:
 
     async def run(self, blocks: AsyncIterator[AudioBlock]) -> None:
         """Listen for wake words and run a turn after each, until the stream ends."""
+        idle = QuietTrim(SilenceGate(self.config.wake.silence_dbfs))
         async for block in blocks:
             woken = await self._wake_hit(block)
             if woken is None:
+                if idle.due(block_dbfs(block.samples)):
+                    await self._call("stream", release_free_memory)
                 continue
             # A wake word heard during a command (after a false wake, or the user starting over) restarts the turn.
             while woken is not None:
@@ -150,6 +153,7 @@ class Pipeline:
             await self._call("stream", self.engines.wake.reset)
             # A turn's buffers vary in size with the command: hand what is free back, or the heap creeps up.
             await self._call("asr", release_free_memory)
+            idle.trimmed()
             # The detector starts afresh after a turn, so the refractory period has done its job.
             self._decider = WakeDecider.from_config(self.config.wake)
         await self.finish()
