@@ -7,9 +7,11 @@ import ctypes.util
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .wake import SilenceGate
+if TYPE_CHECKING:  # the CLI calls one_heap() first thing: no numpy import for that
+    from .wake import SilenceGate
 
 __all__ = ["QuietTrim", "one_heap", "peak_rss_mb", "release_free_memory"]
 
@@ -89,7 +91,7 @@ class QuietTrim:
     each block's level, it says when to trim.
     """
 
-    gate: SilenceGate = field(default_factory=SilenceGate)
+    gate: SilenceGate  # what counts as quiet, and for how long
     _dirty: bool = False
 
     def due(self, level_dbfs: float) -> bool:
