@@ -63,14 +63,17 @@ def _wait_for_recording_client(env: dict[str, str], source: str, timeout: float 
     raise TimeoutError(f"voicebox never started recording from {source}")
 
 
-def _events(proc: subprocess.Popen[str]) -> queue.Queue[dict[str, object]]:
+def _events(proc: subprocess.Popen[str], seen: list[dict[str, object]]) -> queue.Queue[dict[str, object]]:
+    """The daemon's events as they come (each also kept in ``seen``, for the message of a failure)."""
     found: queue.Queue[dict[str, object]] = queue.Queue()
 
     def read() -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
             if line.startswith("{"):
-                found.put(json.loads(line))
+                event = json.loads(line)
+                seen.append({k: v for k, v in event.items() if k != "time_s"})
+                found.put(event)
 
     threading.Thread(target=read, daemon=True).start()
     return found
@@ -104,8 +107,9 @@ def test_spoken_command_through_virtual_mic_is_answered_on_virtual_speaker(
     daemon = subprocess.Popen([sys.executable, "-m", "voicebox", "run", "--json"], env=env, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     recorder: subprocess.Popen[bytes] | None = None
+    seen: list[dict[str, object]] = []
     try:
-        events = _events(daemon)
+        events = _events(daemon, seen)
         _wait_event(events, "ready", timeout=180)
         _wait_for_recording_client(env, "virtual_mic")
         recorder = subprocess.Popen(["parecord", "--device=virtual_speaker.monitor", "--file-format=wav",
@@ -126,8 +130,8 @@ def test_spoken_command_through_virtual_mic_is_answered_on_virtual_speaker(
             recorder.send_signal(signal.SIGINT)  # parecord writes a valid WAV header on SIGINT
             recorder.wait(timeout=10)
         daemon.terminate()
-        daemon.wait(timeout=30)
+        _, log = daemon.communicate(timeout=30)
     back = run_cli("transcribe", str(captured), "--json")
     assert back.returncode == 0, back.stderr
     heard = json.loads(back.stdout)["text"]
-    assert mentions_hour(heard, hours_now()), (heard, transcript)
+    assert mentions_hour(heard, hours_now()), (heard, transcript, seen, log[-2000:])
