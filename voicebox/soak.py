@@ -145,15 +145,16 @@ def plan(config: Config, audio_dir: Path, *, minutes: float, every_s: float, see
     listen = config.listen
     rest = _silence(int((listen.no_speech_timeout_s + listen.silence_s + 1.0) * 1000))
     rest_ms = len(rest) * 1000 // SAMPLE_RATE
-    starts = [(c.start_ms, p) for c, p in zip(cues, pieces, strict=True)]
+    rest_starts = [total_ms]
     if rest_at_ms is not None:
         at = max([rest_at_ms] + [c.end_ms for c in cues if c.start_ms <= rest_at_ms < c.end_ms])
         if any(at < c.start_ms < at + rest_ms for c in cues) or at + rest_ms > total_ms:
             raise VoiceboxError(f"--every-s {every_s} leaves no room for a quiet moment at {at / 60_000:.1f} min",
                                 code="soak_plan")
-        starts = sorted([*starts, (at, rest)], key=lambda b: b[0])
-    starts.append((total_ms, rest))
-    rests = [at + rest_ms for at, piece in starts if piece is rest]
+        rest_starts.insert(0, at)
+    starts = sorted([*((c.start_ms, p) for c, p in zip(cues, pieces, strict=True)), *((at, rest) for at in rest_starts)],
+                    key=lambda b: b[0])
+    rests = [at + rest_ms for at in rest_starts]
 
     def stream() -> Iterator[Pcm]:
         done = 0  # samples
