@@ -20,14 +20,14 @@ from wyoming.audio import AudioStop, wav_to_chunks
 from wyoming.client import AsyncClient
 from wyoming.tts import Synthesize
 
-from voicebox.app import Assistant, build_engines, load_wake, model_store
-from voicebox.audio import BLOCK_MS, AudioBlock, blocks_of, read_wav
-from voicebox.config import Config
-from voicebox.conversation import current_origin
-from voicebox.hub import Hub
-from voicebox.satellite import ReplyPlayed, Satellite
-from voicebox.speaker import NullSink
-from voicebox.wyoming_server import WyomingService, make_services
+from voicebox.audio_io.sinks import NullSink
+from voicebox.core.audio import BLOCK_MS, AudioBlock, blocks_of, read_wav
+from voicebox.core.config import Config
+from voicebox.core.conversation import current_origin
+from voicebox.daemon.assistant import Assistant, build_engines, load_wake, model_store
+from voicebox.remote.hub import Hub
+from voicebox.remote.satellite import ReplyPlayed, Satellite
+from voicebox.remote.server import WyomingService, make_services
 
 REPLIES = ["It's 8:53 AM.", "Today is Friday, November 27th, 2026.", "It's Friday.",
            "Sorry, I didn't understand that. Say \"what can you do\" to hear some things I can help with."]

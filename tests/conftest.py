@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def _isolate_user_dirs() -> None:
     """Keep tests away from the user's config, state (timers, lists) and skills; share only the models."""
-    from voicebox.models import default_models_dir
+    from voicebox.models.catalogue import default_models_dir
 
     os.environ.setdefault("VOICEBOX_MODELS_DIR", str(default_models_dir()))
     home = Path(tempfile.mkdtemp(prefix="voicebox-test-home-"))
@@ -61,10 +61,10 @@ def model_store() -> object:
     Missing models fail the test under CI (the Makefile pulls them first) and skip
     elsewhere with the command that fixes it.
     """
-    from voicebox.app import required_models
-    from voicebox.config import Config
-    from voicebox.errors import ModelError
-    from voicebox.models import ModelStore, default_models_dir
+    from voicebox.core.config import Config
+    from voicebox.core.errors import ModelError
+    from voicebox.daemon.assistant import required_models
+    from voicebox.models.catalogue import ModelStore, default_models_dir
 
     store = ModelStore(default_models_dir())
     try:
@@ -79,8 +79,8 @@ def model_store() -> object:
 @pytest.fixture(scope="session")
 def engines(model_store: object) -> Iterator[object]:
     """All default engines loaded once for the session (real models)."""
-    from voicebox.app import build_engines
-    from voicebox.config import Config
+    from voicebox.core.config import Config
+    from voicebox.daemon.assistant import build_engines
 
     built = build_engines(Config(), model_store)  # type: ignore[arg-type]
     yield built

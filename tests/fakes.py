@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from voicebox.asr import Recognition
-from voicebox.audio import Pcm
+from voicebox.core.audio import Pcm
+from voicebox.understand.asr import Recognition
 
 WAKE_LEVEL = 20000  # a block whose first sample is this loud "is" the wake word
 SPEECH_LEVEL = 5000  # blocks at least this loud are speech

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voicebox.audio import SAMPLE_RATE, read_wav, write_wav
+from voicebox.core.audio import SAMPLE_RATE, read_wav, write_wav
 
 HOUR_WORDS = ["twelve", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voicebox.asr import Recognition, collapse_repeats, looks_unreliable
+from voicebox.understand.asr import Recognition, collapse_repeats, looks_unreliable
 
 
 @pytest.mark.parametrize(

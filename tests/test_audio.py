@@ -4,8 +4,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicebox.audio import BLOCK_SAMPLES, SAMPLE_RATE, blocks_of, read_wav, write_wav
-from voicebox.errors import AudioError
+from voicebox.core.audio import BLOCK_SAMPLES, SAMPLE_RATE, blocks_of, read_wav, write_wav
+from voicebox.core.errors import AudioError
 
 
 def _tone(rate: int, seconds: float = 0.5, freq: float = 440.0) -> np.ndarray:

@@ -11,7 +11,7 @@ import pytest
 from conftest import run_cli
 from spoken import events_of
 
-from voicebox.audio import SAMPLE_RATE, read_wav, resample
+from voicebox.core.audio import SAMPLE_RATE, read_wav, resample
 
 WAKE = "wyoming-openwakeword/hey_jarvis.wav"
 COMMAND = "speech-to-phrase/en/what time is it.wav"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from voicebox.bench import summarize
+from voicebox.measure.bench import summarize
 
 KEYS = ("n_commands", "e2e_ms", "e2e_ms_p90", "endpoint_ms", "asr_ms", "asr_full_window_ms", "wer", "wer_full_window",
         "intent_ms", "tts_first_audio_ms", "wake_cpu_percent", "rss_mb", "startup_s", "e2e_ms_intent", "e2e_ms_silence")
@@ -63,7 +63,7 @@ def test_peak_memory_is_this_process_own() -> None:
 
     import numpy as np
 
-    from voicebox.memory import peak_rss_mb
+    from voicebox.core.memory import peak_rss_mb
 
     ballast = np.ones(300 * 2**20 // 8)  # 300 MB in this process
     assert peak_rss_mb() >= 300

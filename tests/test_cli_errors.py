@@ -47,7 +47,7 @@ def test_missing_model_names_the_fix(tmp_path: Path) -> None:
     speech = tmp_path / "a.wav"
     import numpy as np
 
-    from voicebox.audio import write_wav
+    from voicebox.core.audio import write_wav
 
     write_wav(speech, np.zeros(16000, np.int16))
     proc = run_cli("transcribe", str(speech), "--config", str(cfg))

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from voicebox.config import SECTIONS, Config, load_config, render_config, render_defaults, scratch_config
-from voicebox.errors import ConfigError
+from voicebox.core.config import SECTIONS, Config, load_config, render_config, render_defaults, scratch_config
+from voicebox.core.errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -58,7 +58,7 @@ def test_explicit_missing_config_file_is_an_error(tmp_path: Path) -> None:
 def test_rendered_defaults_round_trip() -> None:
     import tomllib
 
-    from voicebox.config import config_from_dict
+    from voicebox.core.config import config_from_dict
 
     assert config_from_dict(tomllib.loads(render_defaults())) == dataclasses.replace(Config(), source="<dict>")
 

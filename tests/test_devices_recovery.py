@@ -13,16 +13,16 @@ import numpy as np
 import pytest
 from fakes import SPEECH_LEVEL, WAKE_LEVEL, FakeRecognizer, FakeSynth, FakeVad, FakeWake, block
 
-from voicebox.app import load_skill_set
-from voicebox.audio import AudioBlock, Pcm, blocks_of, read_wav
-from voicebox.config import Config
-from voicebox.dispatch import Dispatcher
-from voicebox.errors import DeviceError
-from voicebox.events import DeviceLost, DeviceRestored, Event
-from voicebox.mic import MicrophoneSource
-from voicebox.pipeline import Engines, Pipeline
-from voicebox.speaker import NullSink
-from voicebox.supervise import Backoff, SupervisedSink, SupervisedSource
+from voicebox.act.dispatch import Dispatcher
+from voicebox.audio_io.sinks import NullSink
+from voicebox.audio_io.sources import MicrophoneSource
+from voicebox.audio_io.supervise import Backoff, SupervisedSink, SupervisedSource
+from voicebox.core.audio import AudioBlock, Pcm, blocks_of, read_wav
+from voicebox.core.config import Config
+from voicebox.core.errors import DeviceError
+from voicebox.core.events import DeviceLost, DeviceRestored, Event
+from voicebox.daemon.assistant import load_skill_set
+from voicebox.turn.pipeline import Engines, Pipeline
 
 WORDS = ["what", "time", "is", "it"]
 

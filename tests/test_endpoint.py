@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from voicebox.audio import BLOCK_SAMPLES, AudioBlock, Pcm
-from voicebox.endpoint import Decision, Endpointer
-from voicebox.events import Event
-from voicebox.listen import capture_command
+from voicebox.core.audio import BLOCK_SAMPLES, AudioBlock, Pcm
+from voicebox.core.events import Event
+from voicebox.hear.capture import capture_command
+from voicebox.hear.endpoint import Decision, Endpointer
 
 BLOCK = 0.08
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from voicebox.errors import VoiceboxError
-from voicebox.eval_data import clip_stream, mix_at_snr, read_manifest, wake_model_for
+from voicebox.core.errors import VoiceboxError
+from voicebox.measure.eval_data import clip_stream, mix_at_snr, read_manifest, wake_model_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared_audio]
 

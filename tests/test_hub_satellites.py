@@ -14,16 +14,16 @@ import numpy as np
 import pytest
 from wyoming_helpers import free_tcp_uri
 
-from voicebox.app import Assistant, load_wake
-from voicebox.audio import BLOCK_MS, SAMPLE_RATE, AudioBlock, Pcm, blocks_of, read_wav, resample
-from voicebox.config import Config, config_from_dict
-from voicebox.conversation import current_origin
-from voicebox.dispatch import NOT_UNDERSTOOD, TextSession
-from voicebox.events import Event, TurnFinished, WakeDetected
-from voicebox.hub import Hub
-from voicebox.metrics import normalize_words, word_errors
-from voicebox.satellite import HubReply, ReplyPlayed, Satellite
-from voicebox.speaker import NullSink
+from voicebox.act.dispatch import NOT_UNDERSTOOD, TextSession
+from voicebox.audio_io.sinks import NullSink
+from voicebox.core.audio import BLOCK_MS, SAMPLE_RATE, AudioBlock, Pcm, blocks_of, read_wav, resample
+from voicebox.core.config import Config, config_from_dict
+from voicebox.core.conversation import current_origin
+from voicebox.core.events import Event, TurnFinished, WakeDetected
+from voicebox.daemon.assistant import Assistant, load_wake
+from voicebox.measure.metrics import normalize_words, word_errors
+from voicebox.remote.hub import Hub
+from voicebox.remote.satellite import HubReply, ReplyPlayed, Satellite
 
 pytestmark = pytest.mark.slow
 
@@ -213,7 +213,7 @@ def test_a_timer_rings_only_on_the_satellite_that_set_it(assistant: Assistant, m
 
 
 def test_a_satellite_without_the_token_is_refused(assistant: Assistant, model_store: Any) -> None:
-    from voicebox.errors import VoiceboxError
+    from voicebox.core.errors import VoiceboxError
 
     async def scenario() -> str:
         uri = free_tcp_uri()
@@ -234,7 +234,7 @@ def test_a_satellite_without_the_token_is_refused(assistant: Assistant, model_st
 
 def test_the_timers_skill_rings_only_on_the_satellite_that_set_it(model_store: Any, shared_audio: Path,
                                                                   tmp_path: Path) -> None:
-    from voicebox.hub import IdleSource
+    from voicebox.remote.hub import IdleSource
 
     config = config_from_dict({"paths": {"state_dir": str(tmp_path / "state")}})
     wake = read_wav(shared_audio / "wyoming-openwakeword/hey_jarvis.wav")
@@ -276,7 +276,7 @@ def plays_tone(pcm: Pcm, freq: float) -> bool:
 
 
 def test_the_tone_check_hears_the_alarm_and_not_speech(assistant: Assistant) -> None:
-    from voicebox.pipeline import _alarm
+    from voicebox.turn.pipeline import _alarm
 
     assert plays_tone(_alarm(), 1175) and not plays_tone(_alarm(), 700)
     assert not plays_tone(spoken(assistant, "Your three second timer is done."), 1175)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from voicebox.memory import QuietTrim
-from voicebox.wake import SilenceGate
+from voicebox.core.memory import QuietTrim
+from voicebox.hear.wake import SilenceGate
 
 LOUD, QUIET = -30.0, -70.0
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voicebox.metrics import (
+from voicebox.hear.wake import GainControl, WakeDecider
+from voicebox.measure.metrics import (
     DetPoint,
     count_false_wakes,
     det_curve,
@@ -17,7 +18,6 @@ from voicebox.metrics import (
     word_error_rate,
     word_errors,
 )
-from voicebox.wake import GainControl, WakeDecider
 
 
 @pytest.mark.parametrize(("text", "words"), [

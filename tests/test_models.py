@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from voicebox import models
-from voicebox.errors import ModelError
-from voicebox.models import (
+from voicebox.core.errors import ModelError
+from voicebox.models import catalogue as models
+from voicebox.models.catalogue import (
     ModelInfo,
     ModelStore,
     default_model_names,

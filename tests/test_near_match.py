@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import yaml
 
-from voicebox.app import load_skill_set
-from voicebox.asr import Recognition
-from voicebox.config import Config
-from voicebox.eval import intent_scores
-from voicebox.intent import IntentRecognizer, compile_sentences
-from voicebox.near_match import NearMatch, NearMatcher, TemplateGraph, transcript_words, word_distance
-from voicebox.understand import RETRIES, understand
+from voicebox.core.config import Config
+from voicebox.daemon.assistant import load_skill_set
+from voicebox.measure.eval import intent_scores
+from voicebox.understand.asr import Recognition
+from voicebox.understand.intent import IntentRecognizer, compile_sentences
+from voicebox.understand.near_match import NearMatch, NearMatcher, TemplateGraph, transcript_words, word_distance
+from voicebox.understand.retries import RETRIES, understand
 
 TINY = yaml.safe_load("""
 language: en

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from fakes import SPEECH_LEVEL, WAKE_LEVEL, FakeRecognizer, FakeSynth, FakeVad, FakeWake, block
 
-from voicebox.app import load_skill_set
-from voicebox.audio import AudioBlock
-from voicebox.config import Config
-from voicebox.dispatch import Dispatcher
-from voicebox.events import Event
-from voicebox.pipeline import Engines, Pipeline
-from voicebox.speaker import NullSink
+from voicebox.act.dispatch import Dispatcher
+from voicebox.audio_io.sinks import NullSink
+from voicebox.core.audio import AudioBlock
+from voicebox.core.config import Config
+from voicebox.core.events import Event
+from voicebox.daemon.assistant import load_skill_set
+from voicebox.turn.pipeline import Engines, Pipeline
 
 WORDS = ["what", "time", "is", "it", "banana"]
 

@@ -17,10 +17,10 @@ import pytest
 from conftest import REPO, run_cli
 from spoken import concat_wavs, events_of
 
-from voicebox.audio import read_wav
-from voicebox.config import config_from_dict
-from voicebox.recorder import DebugRecorder
-from voicebox.skill_loader import discover
+from voicebox.act.loader import discover
+from voicebox.audio_io.recorder import DebugRecorder
+from voicebox.core.audio import read_wav
+from voicebox.core.config import config_from_dict
 
 GUARD = REPO / "tests" / "netguard"
 WAKE = "wyoming-openwakeword/hey_jarvis.wav"
@@ -121,7 +121,7 @@ def test_daemon_records_turns_only_when_configured(tmp_path: Path, spoken_comman
 
 
 def test_unix_control_socket_is_owner_only(tmp_path: Path) -> None:
-    from voicebox.wyoming_io import start_server
+    from voicebox.remote.connection import start_server
 
     path = tmp_path / "voicebox.sock"
 

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from conftest import REPO, run_cli
 
-from voicebox.service import Notifier, WatchdogClock, unit_template, unit_text
+from voicebox.daemon.systemd import Notifier, WatchdogClock, unit_template, unit_text
 
 
 def _notify_socket(tmp_path: Path) -> tuple[socket.socket, str]:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from daemon_proc import DaemonProc, skill_folder
 
-from voicebox.audio import read_wav
+from voicebox.core.audio import read_wav
 
 WAKE = "wyoming-openwakeword/hey_jarvis.wav"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
-from voicebox.soak import Cue, SoakReport, score
+from voicebox.measure.soak import Cue, SoakReport, score
 
 
 def _events() -> list[dict[str, object]]:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from voicebox.errors import SkillError
-from voicebox.storage import Storage
+from voicebox.act.storage import Storage
+from voicebox.core.errors import SkillError
 
 
 def test_namespaces_are_separate(tmp_path: Path) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from voicebox.scheduler import Scheduler
+from voicebox.act.scheduler import Scheduler
+from voicebox.act.storage import Storage
 from voicebox.skill import Job
-from voicebox.storage import Storage
 
 
 class Clock:

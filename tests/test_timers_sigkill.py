@@ -10,7 +10,7 @@ import pytest
 from conftest import run_cli
 from daemon_proc import DaemonProc
 
-from voicebox.audio import SAMPLE_RATE, read_wav
+from voicebox.core.audio import SAMPLE_RATE, read_wav
 
 pytestmark = pytest.mark.slow
 

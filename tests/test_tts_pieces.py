@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from voicebox.tts import MAX_PIECE_WORDS, speech_pieces
+from voicebox.speak.tts import MAX_PIECE_WORDS, speech_pieces
 
 
 @pytest.mark.parametrize(("text", "pieces"), [

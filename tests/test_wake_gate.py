@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from voicebox.app import load_wake
-from voicebox.audio import BLOCK_SAMPLES, resample
-from voicebox.config import Config
-from voicebox.wake import SilenceGate, block_dbfs
+from voicebox.core.audio import BLOCK_SAMPLES, resample
+from voicebox.core.config import Config
+from voicebox.daemon.assistant import load_wake
+from voicebox.hear.wake import SilenceGate, block_dbfs
 
 
 def test_block_level() -> None:

@@ -19,8 +19,8 @@ from wyoming.event import Event
 from wyoming.info import Describe, Info
 from wyoming_helpers import free_tcp_uri
 
-from voicebox.config import Config
-from voicebox.wyoming_server import WyomingService, make_services
+from voicebox.core.config import Config
+from voicebox.remote.server import WyomingService, make_services
 
 pytestmark = pytest.mark.slow
 MAX_EVENT_BYTES = 65_536

@@ -17,8 +17,8 @@ from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, Synthesize
 from wyoming.wake import Detect, Detection
 from wyoming_helpers import audio_of, free_tcp_uri, read_until, send_wav, served, words
 
-from voicebox.audio import resample
-from voicebox.config import Config
+from voicebox.core.audio import resample
+from voicebox.core.config import Config
 
 pytestmark = pytest.mark.slow
 

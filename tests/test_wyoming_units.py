@@ -8,9 +8,9 @@ import importlib.util
 import pytest
 from wyoming.asr import Transcript, TranscriptChunk
 
-from voicebox.errors import ConfigError
-from voicebox.wyoming_io import check_uri, is_loopback
-from voicebox.wyoming_speech import SentenceBuffer, transcript_events
+from voicebox.core.errors import ConfigError
+from voicebox.remote.connection import check_uri, is_loopback
+from voicebox.remote.speech import SentenceBuffer, transcript_events
 
 
 def test_sentences_come_out_whole_as_text_streams_in() -> None:
@@ -55,7 +55,7 @@ def test_loopback_detection() -> None:
 
 @pytest.mark.skipif(importlib.util.find_spec("zeroconf") is not None, reason="zeroconf is installed here")
 def test_zeroconf_without_the_package_says_how_to_install_it() -> None:
-    from voicebox.wyoming_zeroconf import announce
+    from voicebox.remote.zeroconf import announce
 
     with pytest.raises(ConfigError, match="pip install zeroconf"):
         asyncio.run(announce("tcp://127.0.0.1:10700"))

@@ -15,8 +15,8 @@ from wyoming.audio import AudioChunk, AudioStart, AudioStop, wav_to_chunks
 from wyoming.client import AsyncClient
 from wyoming.event import Event
 
-from voicebox.config import Config
-from voicebox.wyoming_server import WyomingService, make_services
+from voicebox.core.config import Config
+from voicebox.remote.server import WyomingService, make_services
 
 
 def words(text: str) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from voicebox.config import render_defaults
+from voicebox.core.config import render_defaults
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

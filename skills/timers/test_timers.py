@@ -6,13 +6,13 @@ import asyncio
 import dataclasses
 from pathlib import Path
 
-from voicebox.config import config_from_dict
-from voicebox.dispatch import Dispatcher, TextSession
-from voicebox.intent import IntentRecognizer
-from voicebox.scheduler import Scheduler
-from voicebox.skill_context import LocalHost, SkillServices
-from voicebox.skill_loader import load_skills
-from voicebox.storage import Storage
+from voicebox.act.context import LocalHost, SkillServices
+from voicebox.act.dispatch import Dispatcher, TextSession
+from voicebox.act.loader import load_skills
+from voicebox.act.scheduler import Scheduler
+from voicebox.act.storage import Storage
+from voicebox.core.config import config_from_dict
+from voicebox.understand.intent import IntentRecognizer
 
 
 class Clock:

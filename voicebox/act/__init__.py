@@ -1,0 +1,1 @@
+"""⑥ Acting: skill loading and dispatch, the context a skill sees, its storage and scheduler."""

@@ -1,0 +1,150 @@
+"""⑧ Audio out: a sounddevice speaker or a WAV file, fed internal-format chunks, stoppable at once."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import threading
+import wave
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from voicebox.audio_io.devices import resolve_device
+from voicebox.core.audio import SAMPLE_RATE, Pcm
+from voicebox.core.errors import DeviceError
+
+__all__ = ["AudioSink", "NullSink", "SpeakerSink", "WavFileSink"]
+
+
+class AudioSink(Protocol):
+    """Plays 16 kHz int16 mono chunks; ``stop`` drops whatever is still queued (barge-in, "stop")."""
+
+    async def write(self, pcm: Pcm) -> None:
+        """Queue audio for playback (returns when it is accepted, not when it has played)."""
+        ...
+
+    async def drain(self) -> None:
+        """Wait until everything queued has been played."""
+        ...
+
+    def stop(self) -> None:
+        """Drop queued audio now."""
+        ...
+
+    def close(self) -> None:
+        """Release the device or finish the file."""
+        ...
+
+
+class NullSink:
+    """Discards audio (``--output none``), e.g. for benchmarks of everything but playback."""
+
+    async def write(self, pcm: Pcm) -> None:
+        """Accept and drop."""
+
+    async def drain(self) -> None:
+        """Nothing to wait for."""
+
+    def stop(self) -> None:
+        """Nothing queued."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class WavFileSink:
+    """Appends every reply to one 16 kHz mono WAV file (valid after :meth:`close`)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self._wav = wave.open(str(self.path), "wb")  # noqa: SIM115 - kept open across replies
+        except OSError as err:
+            raise DeviceError(f"cannot write {self.path}: {err.strerror or err}", code="output_file") from err
+        self._wav.setnchannels(1)
+        self._wav.setsampwidth(2)
+        self._wav.setframerate(SAMPLE_RATE)
+
+    async def write(self, pcm: Pcm) -> None:
+        """Append audio to the file."""
+        self._wav.writeframes(np.ascontiguousarray(pcm, "<i2").tobytes())
+
+    async def drain(self) -> None:
+        """Files need no draining."""
+
+    def stop(self) -> None:
+        """Written audio stays written."""
+
+    def close(self) -> None:
+        """Finish the WAV header."""
+        self._wav.close()
+
+
+class SpeakerSink:
+    """A sounddevice output stream at the device's native rate; a callback pulls from a sample queue."""
+
+    def __init__(self, device: str = "", *, latency_s: float = 0.2) -> None:
+        import sounddevice as sd
+
+        self.device = resolve_device(device, "output")
+        info: Any = sd.query_devices(self.device, "output")
+        self.name = str(info["name"])
+        self.rate = int(info["default_samplerate"]) or SAMPLE_RATE
+        self._chunks: collections.deque[np.ndarray] = collections.deque()
+        self._lock = threading.Lock()
+        self._idle = threading.Event()
+        self._idle.set()
+        try:
+            self._stream = sd.OutputStream(device=self.device, channels=1, samplerate=self.rate, dtype="int16",
+                                           latency=latency_s, callback=self._callback)
+            self._stream.start()
+        except Exception as err:
+            raise DeviceError(f"cannot open output device {self.name!r}: {err}", code="device_open") from err
+        self.latency_s = float(self._stream.latency)
+
+    def _callback(self, outdata: Any, frames: int, time: Any, status: Any) -> None:
+        out = outdata[:, 0]
+        filled = 0
+        with self._lock:
+            while filled < frames and self._chunks:
+                chunk = self._chunks[0]
+                take = min(frames - filled, len(chunk))
+                out[filled : filled + take] = chunk[:take]
+                filled += take
+                if take == len(chunk):
+                    self._chunks.popleft()
+                else:
+                    self._chunks[0] = chunk[take:]
+            if not self._chunks:
+                self._idle.set()
+        out[filled:] = 0
+
+    async def write(self, pcm: Pcm) -> None:
+        """Resample to the device rate and queue."""
+        if not self._stream.active:
+            raise DeviceError(f"output device {self.name!r} stopped", code="device_lost")
+        if self.rate != SAMPLE_RATE:
+            import soxr
+
+            pcm = np.asarray(soxr.resample(pcm, SAMPLE_RATE, self.rate), np.int16)
+        with self._lock:
+            self._chunks.append(pcm)
+            self._idle.clear()
+
+    async def drain(self) -> None:
+        """Wait until the queue is empty, plus the device latency so the tail is heard."""
+        await asyncio.to_thread(self._idle.wait)
+        await asyncio.sleep(self.latency_s + 0.1)
+
+    def stop(self) -> None:
+        """Drop everything queued."""
+        with self._lock:
+            self._chunks.clear()
+            self._idle.set()
+
+    def close(self) -> None:
+        """Stop and close the stream."""
+        self._stream.stop()
+        self._stream.close()

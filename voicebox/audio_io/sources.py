@@ -1,0 +1,189 @@
+"""① Audio in: microphone (sounddevice), WAV file, or raw PCM on stdin, as 80 ms internal-format blocks."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import io
+import logging
+import os
+import sys
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from voicebox.audio_io.devices import resolve_device
+from voicebox.core.audio import BLOCK_MS, BLOCK_SAMPLES, SAMPLE_RATE, AudioBlock, Pcm, blocks_of, read_wav
+from voicebox.core.errors import DeviceError
+
+__all__ = ["MicrophoneSource", "StdinSource", "WavFileSource", "file_blocks"]
+
+_LOG = logging.getLogger(__name__)
+
+
+def file_blocks(pcm: Pcm, *, tail_silence_ms: int = 1500) -> list[AudioBlock]:
+    """A recording as blocks, with trailing silence so a command at the very end still ends."""
+    pad = np.zeros(SAMPLE_RATE * tail_silence_ms // 1000, np.int16)
+    return blocks_of(np.concatenate([pcm, pad]))
+
+
+class WavFileSource:
+    """A WAV file (any rate, width, channels) as blocks, as fast as they are consumed or at real-time pace."""
+
+    def __init__(self, path: str | Path, *, realtime: bool = False) -> None:
+        self.name = str(path)
+        self._blocks = file_blocks(read_wav(path))
+        self._realtime = realtime
+
+    async def blocks(self) -> AsyncIterator[AudioBlock]:
+        """Yield every block, then stop."""
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        for block in self._blocks:
+            if self._realtime:
+                delay = start + block.start_ms / 1000 - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            else:
+                await asyncio.sleep(0)
+            yield block
+
+
+async def _read_detached(stream: BinaryIO, nbytes: int) -> bytes:
+    """Up to ``nbytes`` from ``stream``, read in a daemon thread: a read blocked on an idle pipe never holds up
+    shutdown."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[bytes] = loop.create_future()
+    try:  # the raw descriptor: a buffered reader's lock held by this thread would abort interpreter shutdown
+        fd: int | None = stream.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        fd = None
+
+    def deliver(data: bytes, err: BaseException | None) -> None:
+        if future.done():
+            return
+        if err is not None:
+            future.set_exception(err)
+        else:
+            future.set_result(data)
+
+    def work() -> None:
+        data, error = b"", None
+        try:
+            data = os.read(fd, nbytes) if fd is not None else stream.read(nbytes)
+        except Exception as err:
+            error = err
+        with contextlib.suppress(RuntimeError):  # the loop may be closed when shutting down
+            loop.call_soon_threadsafe(deliver, data, error)
+
+    threading.Thread(target=work, daemon=True, name="stdin-read").start()
+    return await future
+
+
+class StdinSource:
+    """Raw 16 kHz, 16-bit little-endian mono PCM read from standard input until it closes."""
+
+    name = "stdin"
+
+    def __init__(self, stream: BinaryIO | None = None) -> None:
+        self._stream = stream if stream is not None else sys.stdin.buffer
+
+    async def blocks(self) -> AsyncIterator[AudioBlock]:
+        """Yield blocks as bytes arrive; the final partial block is zero-padded, then silence ends any command."""
+        position = 0
+        nbytes = BLOCK_SAMPLES * 2
+        pending = b""
+        while True:
+            data = await _read_detached(self._stream, nbytes - len(pending))
+            if not data:
+                break
+            pending += data
+            if len(pending) < nbytes:
+                continue
+            yield AudioBlock(np.frombuffer(pending, "<i2").astype(np.int16), position)
+            position += BLOCK_MS
+            pending = b""
+        tail = np.frombuffer(pending[: len(pending) - len(pending) % 2], "<i2").astype(np.int16)
+        for block in file_blocks(tail):
+            yield AudioBlock(block.samples, position + block.start_ms)
+
+
+class MicrophoneSource:
+    """A sounddevice input stream; the callback only copies into a bounded queue (oldest dropped first).
+
+    Any native rate is converted to 16 kHz with a streaming soxr resampler.
+    """
+
+    def __init__(self, device: str = "", *, queue_blocks: int = 64) -> None:
+        self.device = resolve_device(device, "input")
+        import sounddevice as sd
+
+        info: Any = sd.query_devices(self.device, "input")
+        self.name = str(info["name"])
+        self.rate = int(info["default_samplerate"]) or SAMPLE_RATE
+        self.dropped_blocks = 0
+        self._queue: collections.deque[np.ndarray] = collections.deque(maxlen=queue_blocks)
+        self._ready = threading.Event()
+        self._error: str = ""
+
+    def _callback(self, indata: Any, frames: int, time: Any, status: Any) -> None:
+        if status.input_overflow:
+            _LOG.warning("input overflow reported by the sound device")
+        if len(self._queue) == self._queue.maxlen:
+            self.dropped_blocks += 1  # deque drops the oldest on append
+        self._queue.append(indata[:, 0].copy())
+        self._ready.set()
+
+    async def blocks(self) -> AsyncIterator[AudioBlock]:
+        """Yield blocks until cancelled; a device error raises :class:`DeviceError`."""
+        import sounddevice as sd
+        import soxr
+
+        resampler = soxr.ResampleStream(self.rate, SAMPLE_RATE, 1, dtype="int16") if self.rate != SAMPLE_RATE else None
+        frames = max(1, round(self.rate * BLOCK_MS / 1000))
+        pending = np.zeros(0, np.int16)
+        position = 0
+        loop = asyncio.get_running_loop()
+        wake = asyncio.Event()
+
+        def notify(*args: Any) -> None:
+            self._callback(*args)
+            loop.call_soon_threadsafe(wake.set)
+
+        try:
+            stream = sd.InputStream(device=self.device, channels=1, samplerate=self.rate, dtype="int16",
+                                    blocksize=frames, callback=notify)
+            stream.start()
+        except Exception as err:
+            raise DeviceError(f"cannot open input device {self.name!r}: {err}", code="device_open") from err
+        warned = 0
+        try:
+            while True:
+                if not self._queue:
+                    wake.clear()
+                    try:
+                        await asyncio.wait_for(wake.wait(), timeout=2.0)
+                    except TimeoutError:
+                        if not stream.active:
+                            raise DeviceError(f"input device {self.name!r} stopped delivering audio",
+                                              code="device_lost") from None
+                        continue
+                while self._queue:
+                    chunk = self._queue.popleft()
+                    if resampler is not None:
+                        chunk = resampler.resample_chunk(chunk)
+                    pending = np.concatenate([pending, chunk])
+                while len(pending) >= BLOCK_SAMPLES:
+                    yield AudioBlock(pending[:BLOCK_SAMPLES], position)
+                    pending = pending[BLOCK_SAMPLES:]
+                    position += BLOCK_MS
+                if self.dropped_blocks > warned:
+                    _LOG.warning("input queue full: dropped %d old block(s) so far", self.dropped_blocks)
+                    warned = self.dropped_blocks
+        finally:
+            stream.stop()
+            stream.close()

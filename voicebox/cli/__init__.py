@@ -1,0 +1,1 @@
+"""The voicebox command line: one explicit list of commands, each command's flags defined once."""

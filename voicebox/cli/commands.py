@@ -1,0 +1,250 @@
+"""The subcommands behind ``voicebox``: each turns arguments into calls on the stages."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from voicebox.act.context import SkillServices
+from voicebox.act.dispatch import Dispatcher, TextSession
+from voicebox.audio_io.devices import list_devices
+from voicebox.audio_io.sinks import AudioSink, NullSink, SpeakerSink, WavFileSink
+from voicebox.audio_io.sources import MicrophoneSource, StdinSource, WavFileSource
+from voicebox.audio_io.supervise import SupervisedSink, SupervisedSource
+from voicebox.cli.main import command, make_emitter, print_json
+from voicebox.core.audio import SAMPLE_RATE, resample, write_wav
+from voicebox.core.config import Config, render_defaults
+from voicebox.core.errors import AudioError, DeviceError
+from voicebox.core.events import Event, EventSink
+from voicebox.daemon.assistant import Assistant, load_asr, load_skill_set, load_tts, model_store, required_models
+from voicebox.daemon.lifecycle import serve
+from voicebox.measure import eval as _eval  # noqa: F401  (registers `voicebox eval`)
+from voicebox.models.catalogue import default_model_names, list_rows
+from voicebox.remote import hub
+
+__all__: list[str] = []
+
+
+def _source(spec: str, config: Config, device: str | None, realtime: bool, emit: EventSink) -> Any:
+    if spec == "mic":
+        name = device if device is not None else config.audio.input_device
+        return SupervisedSource(lambda: MicrophoneSource(name, queue_blocks=config.audio.queue_blocks),
+                                name=name or "default input", emit=emit, retry_max_s=config.audio.retry_max_s)
+    if spec == "-":
+        return StdinSource()
+    if spec == "none":
+        return hub.IdleSource()  # a hub serving satellites only
+    return WavFileSource(spec, realtime=realtime)
+
+
+def _sink(spec: str, config: Config, device: str | None, emit: EventSink) -> AudioSink:
+    if spec == "speaker":
+        name = device if device is not None else config.audio.output_device
+        return SupervisedSink(lambda: SpeakerSink(name), name=name or "default output", emit=emit,
+                              retry_max_s=config.audio.retry_max_s)
+    if spec == "none":
+        return NullSink()
+    return WavFileSink(spec)
+
+
+@command("run")
+def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    """Run the assistant on a microphone, a file or stdin."""
+    if args.input not in ("mic", "-", "none") and not Path(args.input).exists():
+        raise AudioError(f"{args.input}: no such file (use --input mic, a WAV file, - or none)", code="audio_missing")
+    emit = make_emitter(args.json)
+    source = _source(args.input, config, args.input_device, args.realtime, emit)
+    sink = _sink(args.output, config, args.output_device, emit)
+    realtime = args.input == "mic" or args.realtime
+    try:
+        assistant = Assistant(config, sink=sink, emit=emit, realtime=realtime)
+        assistant.wait_timers = bool(getattr(args, "wait_timers", False))
+        daemon = serve(assistant, source, config_path=args.config)
+        hub_uri = args.hub_uri or config.hub.uri
+        asyncio.run(hub.with_hub(assistant, hub_uri, daemon) if hub_uri else daemon)
+    finally:
+        sink.close()
+    return 0
+
+
+@command("demo")
+def cmd_demo(args: argparse.Namespace, config: Config) -> int:
+    """Synthesize a wake word and command, run it through the pipeline, show each stage."""
+    import numpy as np
+
+    events: list[tuple[float, Event]] = []
+    show = make_emitter(args.json)
+    start = time.perf_counter()
+
+    def emit(event: Event) -> None:
+        events.append((time.perf_counter(), event))
+        show(event)
+
+    print(f"voicebox demo: loading models from {model_store(config).root} ...", file=sys.stderr)
+    sink = WavFileSink(args.output)
+    try:
+        assistant = Assistant(config, sink=sink, emit=emit, realtime=False)
+        tts = assistant.engines.tts
+        speech = np.concatenate([resample(c, tts.sample_rate) for c in tts.synthesize(args.text)])
+        quiet = np.zeros(SAMPLE_RATE // 2, np.int16)
+        heard = np.concatenate([quiet, speech])
+        from voicebox.audio_io.sources import file_blocks
+
+        async def feed() -> Any:
+            for block in file_blocks(heard):
+                await asyncio.sleep(0)
+                yield block
+
+        loaded = time.perf_counter()
+        asyncio.run(assistant.run(feed()))
+    finally:
+        sink.close()
+    if not args.json:
+        _print_demo_summary(events, loaded - start, args.output)
+    return 0 if any(e.name == "response" for _, e in events) else 1
+
+
+def _print_demo_summary(events: list[tuple[float, Event]], startup_s: float, output: str) -> None:
+    fields = {e.name: e.fields() for _, e in events}
+    rows = [("models loaded", f"{startup_s:.2f} s", "")]
+    if "wake" in fields:
+        rows.append(("wake word", "", f"{fields['wake']['model']} (score {fields['wake']['score']:.2f})"))
+    if "transcript" in fields:
+        t = fields["transcript"]
+        rows.append(("speech recognition", f"{t['compute_ms']:.0f} ms", repr(t["text"])))
+    if "intent" in fields:
+        i = fields["intent"]
+        rows.append(("intent", "", f"{i['skill']}.{i['intent']} {i['slots']}"))
+    if "response" in fields:
+        r = fields["response"]
+        rows.append(("skill", f"{r['compute_ms']:.0f} ms", repr(r["speech"])))
+    if "audio_started" in fields:
+        rows.append(("speech synthesis", f"{fields['audio_started']['first_audio_ms']:.0f} ms to first audio", ""))
+    if "turn_finished" in fields:
+        tm = fields["turn_finished"]["timings_ms"]
+        if "e2e_ms" in tm:
+            rows.append(("end of speech -> reply audio", f"{tm['e2e_ms']:.0f} ms", "(file input: as fast as possible)"))
+    import resource
+
+    rows.append(("peak memory", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB", ""))
+    print()
+    for name, timing, detail in rows:
+        print(f"  {name:<30} {timing:<26} {detail}")
+    print(f"\n  spoken answer written to {output}")
+
+
+@command("transcribe")
+def cmd_transcribe(args: argparse.Namespace, config: Config) -> int:
+    """Print the transcript of a WAV file."""
+    from voicebox.core.audio import read_wav
+
+    pcm = read_wav(args.path)
+    store = model_store(config)
+    store.require(required_models(config, stages=("asr",)))
+    prompt = ""
+    if config.asr.vocabulary_prompt:
+        prompt = load_skill_set(config)[1].vocabulary()
+    asr = load_asr(config, store, prompt)
+    rec = asr.transcribe(pcm, full_window=args.full_window)
+    if args.json:
+        print_json({"text": rec.text, "window": rec.window, "compute_ms": round(rec.compute_ms, 1),
+                    "audio_ms": len(pcm) * 1000 // SAMPLE_RATE})
+    else:
+        print(rec.text)
+    return 0
+
+
+@command("say")
+def cmd_say(args: argparse.Namespace, config: Config) -> int:
+    """Synthesize text into a WAV file at the voice's own rate."""
+    import numpy as np
+
+    if not args.text.strip():
+        raise AudioError("nothing to say: the text is empty", code="tts_empty")
+    store = model_store(config)
+    store.require(required_models(config, stages=("tts",)))
+    tts = load_tts(config, store)
+    chunks = list(tts.synthesize(args.text))
+    try:
+        write_wav(args.output, np.concatenate(chunks), tts.sample_rate)
+    except OSError as err:
+        raise DeviceError(f"cannot write {args.output}: {err.strerror or err}", code="output_file") from err
+    return 0
+
+
+@command("intent")
+def cmd_intent(args: argparse.Namespace, config: Config) -> int:
+    """Match sentences to intents and run their handlers; one JSON object per sentence with --json."""
+    services = SkillServices.in_memory()  # a throwaway database: trying sentences must not set real timers
+    skills, recognizer = load_skill_set(config, services=services)
+    dispatcher = Dispatcher(skills, timeout_s=config.skills.timeout_s)
+    lines = sys.stdin if args.text == "-" else [args.text]
+    answer = TextSession(recognizer, dispatcher, services.host).answer
+
+    async def run_all() -> None:
+        for line in lines:
+            text = line.strip()
+            if not text:
+                continue
+            out = await answer(text)
+            if args.json:
+                print_json(out)
+            else:
+                print(f"{out['skill']}.{out['intent']} {out['slots']} -> {out['speech']}")
+            sys.stdout.flush()
+
+    try:
+        asyncio.run(run_all())
+    finally:
+        dispatcher.close()
+    return 0
+
+
+@command("devices")
+def cmd_devices(args: argparse.Namespace, config: Config) -> int:
+    """List sound devices."""
+    devices = list_devices()
+    if args.json:
+        print_json(devices)
+        return 0
+    if not devices:
+        print("no sound devices found (no sound card, or no sound server running)")
+    for d in devices:
+        flags = " ".join(f for f, on in (("default-input", d["default_input"]), ("default-output", d["default_output"]))
+                         if on)
+        print(f"{d['index']:>3}  {d['name']:<40} in {d['inputs']:>2}  out {d['outputs']:>2}  "
+              f"{d['default_samplerate']:.0f} Hz  {d['hostapi']}  {flags}")
+    return 0
+
+
+@command("models")
+def cmd_models(args: argparse.Namespace, config: Config) -> int:
+    """``models pull`` and ``models list``."""
+    store = model_store(config)
+    if args.models_command == "pull":
+        names = list(store.catalogue) if args.all else (args.names or default_model_names(store.catalogue))
+        store.pull(names, progress=True, allow_unverified=args.allow_unverified, source=args.source)
+        print(f"models ready in {store.root}", file=sys.stderr)
+        return 0
+    rows = list_rows(store)
+    if args.json:
+        print_json(rows)
+        return 0
+    print(f"{'name':<20} {'kind':<5} {'size':>9}  {'licence':<18} {'default':<8} status")
+    for r in rows:
+        print(f"{r['name']:<20} {r['kind']:<5} {r['size_mb']:>7.1f}MB  {r['licence']:<18} "
+              f"{'yes' if r['default'] else '':<8} {r['status']}")
+    print(f"\nmodels directory: {store.root}")
+    print("openWakeWord's pre-trained wake-word models are CC BY-NC-SA 4.0 (non-commercial use only).")
+    return 0
+
+
+@command("config")
+def cmd_config(args: argparse.Namespace, config: Config) -> int:
+    """Print the default configuration."""
+    print(render_defaults(), end="")
+    return 0

@@ -1,0 +1,50 @@
+"""File-system safety: private directories for user data, and which skill directories are safe to import from."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from voicebox.core.errors import VoiceboxError
+
+__all__ = ["private_dir", "private_socket", "unsafe_dir_reason"]
+
+
+def unsafe_dir_reason(path: Path) -> str:
+    """Why importing code from ``path`` is unsafe, or "" when it is safe.
+
+    Safe means: owned by the current user (or root), and writable by nobody
+    else: not by "others", and not by a group other than the user's own.
+    """
+    try:
+        info = path.stat()
+    except OSError as err:
+        return f"cannot inspect it ({err.strerror or err})"
+    uid = os.getuid()
+    if info.st_uid not in (uid, 0):
+        return (f"it is owned by uid {info.st_uid}, not by you (uid {uid}); "
+                f"use a directory you own, e.g. `chown -R {uid} {path}`")
+    if info.st_mode & stat.S_IWOTH:
+        return f"anyone can write to it (mode {stat.filemode(info.st_mode)}); fix with `chmod o-w {path}`"
+    if info.st_mode & stat.S_IWGRP and info.st_gid != os.getgid():
+        return (f"group {info.st_gid} can write to it (mode {stat.filemode(info.st_mode)}); "
+                f"fix with `chmod g-w {path}`")
+    return ""
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) and make it 0700; refuse a directory owned by someone else."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    info = path.stat()
+    if info.st_uid != os.getuid():
+        raise VoiceboxError(f"{path}: owned by uid {info.st_uid}, not by you; choose another directory",
+                            code="unsafe_dir")
+    if stat.S_IMODE(info.st_mode) != 0o700:
+        path.chmod(0o700)
+    return path
+
+
+def private_socket(path: str | Path) -> None:
+    """Make a listening unix socket connectable by its owner only (mode 0600)."""
+    os.chmod(path, 0o600)

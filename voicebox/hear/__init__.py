@@ -1,0 +1,1 @@
+"""② ③ Hearing a command: the wake word, pure endpointing, and command capture."""

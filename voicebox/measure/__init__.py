@@ -1,0 +1,1 @@
+"""Tools that measure voicebox (bench, eval, soak) and their arithmetic; never on the hot path."""

@@ -1,0 +1,305 @@
+"""``voicebox bench``: latency, accuracy and cost of the whole pipeline on recorded and synthesized commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from voicebox.audio_io.sinks import NullSink
+from voicebox.cli import main as cli
+from voicebox.cli.main import command, print_json
+from voicebox.core.audio import BLOCK_MS, BLOCK_SAMPLES, SAMPLE_RATE, AudioBlock, Pcm, blocks_of, read_wav, resample, write_wav
+from voicebox.core.config import Config, scratch_config
+from voicebox.core.errors import VoiceboxError
+from voicebox.core.events import AudioPlayed, Event, NoSpeech, SpeechEnded, Transcript, TurnFinished, WakeDetected
+from voicebox.core.resources import shared_audio_dir
+from voicebox.daemon.assistant import build_engines, model_store
+from voicebox.measure.metrics import word_error_rate
+from voicebox.turn.pipeline import Engines, Pipeline
+
+__all__ = ["SYNTH_COMMANDS", "TARGETS", "run_bench"]
+
+# Synthesized in voicebox's own voice: some match an intent, some need the longer silence.
+SYNTH_COMMANDS = ("what time is it", "what's the date today", "what day is it", "tell me the time please",
+                  "set a timer for five minutes", "turn on the kitchen lights", "what's the weather like tomorrow")
+# key: (comparison, target); medians unless named otherwise.
+TARGETS = {"e2e_ms_intent": ("<=", 500.0), "e2e_ms_silence": ("<=", 1200.0), "asr_ms": ("<=", 150.0),
+           "tts_first_audio_ms": ("<=", 120.0), "wake_cpu_percent": ("<=", 3.0), "rss_mb": ("<=", 400.0),
+           "startup_s": ("<=", 3.0)}
+_TAIL_S = 4.0  # longest trailing silence fed after a command before giving up on the turn
+_NOISE_RMS = 30.0  # a quiet room (-61 dBFS), not digital silence
+_BUSY_RMS = 330.0  # a fan or a far-off TV (-40 dBFS): above the wake-word silence gate, so the networks always run
+
+
+@dataclass(frozen=True, slots=True)
+class Clip:
+    """One command: its audio (16 kHz int16), what was said, and where it comes from."""
+
+    name: str
+    pcm: Pcm
+    transcript: str
+    origin: str  # "recorded" or "synthesized"
+
+
+def _noise(seconds: float, seed: int = 0, rms: float = _NOISE_RMS) -> Pcm:
+    rng = np.random.default_rng(seed)
+    return np.clip(rng.normal(0, rms, int(seconds * SAMPLE_RATE)), -32768, 32767).astype(np.int16)
+
+
+def recorded_clips(root: Path, limit: int | None = None) -> list[Clip]:
+    """The ``command`` clips of the shared recordings' manifest."""
+    with open(root / "manifest.tsv", encoding="utf-8", newline="") as f:
+        rows = [r for r in csv.DictReader(f, delimiter="\t") if r["kind"] == "command"]
+    return [Clip(r["path"], read_wav(root / r["path"]), r["transcript"], "recorded") for r in rows[:limit]]
+
+
+def synthesized_clips(engines: Engines, texts: Sequence[str]) -> list[Clip]:
+    """Commands spoken by the configured voice, with a little room noise before them."""
+    tts = engines.tts
+    clips = []
+    for i, text in enumerate(texts):
+        speech = np.concatenate([resample(c, tts.sample_rate) for c in tts.synthesize(text)])
+        clips.append(Clip(f"synth: {text}", np.concatenate([_noise(0.3, i), speech]), text, "synthesized"))
+    return clips
+
+
+def wake_clip(root: Path | None, engines: Engines) -> Pcm:
+    """A spoken "hey jarvis": the recording if present, else synthesized."""
+    if root is not None and (root / "wyoming-openwakeword" / "hey_jarvis.wav").is_file():
+        return read_wav(root / "wyoming-openwakeword" / "hey_jarvis.wav")
+    tts = engines.tts
+    return np.concatenate([resample(c, tts.sample_rate) for c in tts.synthesize("Hey Jarvis.")])
+
+
+async def _paced(fast: Pcm, realtime: Pcm, done: asyncio.Event) -> AsyncIterator[AudioBlock]:
+    """``fast`` as quickly as it is consumed, then ``realtime`` block by block as a microphone delivers it."""
+    n_fast = -(-len(fast) // BLOCK_SAMPLES)
+    padded = np.zeros(n_fast * BLOCK_SAMPLES, np.int16)
+    padded[: len(fast)] = fast
+    loop = asyncio.get_running_loop()
+    start = 0.0
+    for i, block in enumerate(blocks_of(np.concatenate([padded, realtime]))):
+        if done.is_set():
+            return
+        if i < n_fast:
+            await asyncio.sleep(0)
+        else:
+            if i == n_fast:
+                start = loop.time()
+            # A block exists once its last sample has been spoken.
+            await asyncio.sleep(max(0.0, start + (i - n_fast + 1) * BLOCK_MS / 1000 - loop.time()))
+        yield block
+
+
+async def run_turn(engines: Engines, config: Config, wake: Pcm, clip: Clip) -> dict[str, Any]:
+    """Wake word (fed fast), then the command and room noise at real-time pace, through a fresh pipeline."""
+    events: list[Event] = []
+    done = asyncio.Event()
+
+    def emit(event: Event) -> None:
+        events.append(event)
+        if isinstance(event, (TurnFinished, NoSpeech)):
+            done.set()
+
+    engines.wake.reset()
+    engines.vad.reset()
+    pipeline = Pipeline(engines, config, sink=NullSink(), emit=emit, realtime=True)
+    try:
+        await pipeline.run(_paced(wake, np.concatenate([clip.pcm, _noise(_TAIL_S, 7)]), done))
+    finally:
+        pipeline.close()
+    out: dict[str, Any] = {"name": clip.name, "origin": clip.origin, "reference": clip.transcript,
+                           "woke": any(isinstance(e, WakeDetected) for e in events)}
+    for e in events:
+        if isinstance(e, SpeechEnded):
+            out["reason"] = e.reason
+        elif isinstance(e, NoSpeech):
+            out["reason"] = "no_speech"
+        elif isinstance(e, Transcript):
+            out.update(heard=e.text, window=e.window, speculative=e.speculative)
+        elif isinstance(e, AudioPlayed):
+            out["tts_first_audio_ms"] = e.first_audio_ms
+        elif isinstance(e, TurnFinished):
+            out.update(e.timings_ms)
+    return out
+
+
+def measure_asr(engines: Engines, clips: Sequence[Clip]) -> list[dict[str, Any]]:
+    """Each clip recognized with the configured window policy and with the full 30 s window."""
+    rows = []
+    for clip in clips:
+        start = time.perf_counter()
+        short = engines.asr.transcribe(clip.pcm)
+        short_ms = (time.perf_counter() - start) * 1000
+        start = time.perf_counter()
+        full = engines.asr.transcribe(clip.pcm, full_window=True)
+        full_ms = (time.perf_counter() - start) * 1000
+        rows.append({"name": clip.name, "reference": clip.transcript, "audio_s": len(clip.pcm) / SAMPLE_RATE,
+                     "text": short.text, "window": short.window, "ms": short_ms, "full_text": full.text, "full_ms": full_ms})
+    return rows
+
+
+async def measure_wake_cpu(engines: Engines, config: Config, seconds: float, noise_rms: float = _NOISE_RMS) -> float:
+    """Process CPU time per wall second (percent of one core) while idle listening to room noise in real time.
+
+    The clock starts once the pipeline has listened for 3 s (the steady state of a daemon that has been idle),
+    so the first seconds after a (re)start, when the silence gate has not closed yet, are not counted.
+    """
+    engines.wake.reset()
+    pipeline = Pipeline(engines, config, sink=NullSink(), emit=lambda e: None, realtime=True)
+    await asyncio.sleep(0.5)  # let worker threads of earlier stages go idle
+    settle = int(3.0 * 1000 / BLOCK_MS)
+    clock: list[tuple[float, float]] = []
+
+    async def room() -> AsyncIterator[AudioBlock]:
+        i = 0
+        async for block in _paced(np.zeros(0, np.int16), _noise(3.0 + seconds, 3, noise_rms), asyncio.Event()):
+            if i == settle:
+                clock.append((time.process_time(), time.perf_counter()))
+            i += 1
+            yield block
+
+    try:
+        await pipeline.run(room())
+    finally:
+        pipeline.close()
+    cpu, wall = clock[0]
+    return 100.0 * (time.process_time() - cpu) / (time.perf_counter() - wall)
+
+
+def measure_startup(config: Config, audio: Pcm) -> tuple[float, float]:
+    """Seconds from process start to the ``ready`` event, and the peak RSS (MB) of that process answering ``audio``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "startup.wav"
+        write_wav(wav, audio)
+        # At real-time pace, as a microphone delivers it: fed faster, a turn would overlap the previous reply.
+        # Its own state: the user's stored timers would ring in the middle of the measurement.
+        cmd = [sys.executable, "-m", "voicebox", "run", "--config", str(scratch_config(config, Path(tmp))),
+               "--input", str(wav), "--output", "none", "--json", "--realtime"]
+        started = time.time()
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, check=False)
+    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    ready = [e for e in events if e.get("event") == "ready"]
+    turns = [e for e in events if e.get("event") == "turn_finished"]
+    if proc.returncode != 0 or not ready or not turns:
+        raise VoiceboxError(f"bench: the start-up run failed (exit {proc.returncode}, {len(turns)} turns): "
+                            f"{proc.stderr.strip()[-300:]}", code="bench_startup")
+    # The process's own peak (VmHWM), as it reports it: ru_maxrss of a child would also count this process's
+    # memory, which a child started with vfork carries until it execs.
+    return ready[0]["time_s"] - started, max(t["peak_rss_mb"] for t in turns)
+
+
+def _wer(pairs: Sequence[tuple[str, str]]) -> float:
+    return round(100 * word_error_rate(pairs)[0], 1)
+
+
+def _median(values: Sequence[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def _p90(values: Sequence[float]) -> float | None:
+    return round(float(np.percentile(values, 90)), 1) if values else None
+
+
+def summarize(turns: list[dict[str, Any]], asr_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The bench's JSON keys from per-turn and per-clip results (medians unless named otherwise)."""
+    e2e = [t["e2e_ms"] for t in turns if "e2e_ms" in t]
+    by_reason = {r: [t["e2e_ms"] for t in turns if t.get("reason") == r and "e2e_ms" in t] for r in ("intent", "silence")}
+    heard = [(t["reference"], t.get("heard", "")) for t in turns if t["woke"]]
+    return {
+        "n_commands": len(turns), "n_woke": sum(t["woke"] for t in turns), "n_answered": len(e2e),
+        "e2e_ms": _median(e2e), "e2e_ms_p90": _p90(e2e),
+        "e2e_ms_intent": _median(by_reason["intent"]), "n_intent": len(by_reason["intent"]),
+        "e2e_ms_silence": _median(by_reason["silence"]), "n_silence": len(by_reason["silence"]),
+        "endpoint_ms": _median([t["endpoint_ms"] for t in turns if "endpoint_ms" in t]),
+        "asr_ms": _median([r["ms"] for r in asr_rows]), "asr_full_window_ms": _median([r["full_ms"] for r in asr_rows]),
+        "asr_ms_p90": _p90([r["ms"] for r in asr_rows]),
+        "wer": _wer([(r["reference"], r["text"]) for r in asr_rows]),
+        "wer_full_window": _wer([(r["reference"], r["full_text"]) for r in asr_rows]),
+        "wer_turns": _wer(heard) if heard else None,
+        "asr_ms_turn": _median([t["asr_ms"] for t in turns if "asr_ms" in t]),
+        "intent_ms": _median([t["intent_ms"] for t in turns if "intent_ms" in t]),
+        "tts_first_audio_ms": _median([t["tts_first_audio_ms"] for t in turns if "tts_first_audio_ms" in t]),
+    }
+
+
+def run_bench(config: Config, *, quick: bool = False) -> dict[str, Any]:
+    """Every measurement of ``voicebox bench``; returns its JSON object (with per-clip details under ``clips``)."""
+    began = time.perf_counter()
+    notes: list[str] = []
+    root = shared_audio_dir()
+    import onnxruntime
+
+    # Piper draws random noise inside its model: a fixed seed, set before the voice loads, makes the synthesized
+    # commands (and so every figure that depends on them) the same in every run.
+    onnxruntime.set_seed(0)
+    engines = build_engines(config, model_store(config))
+    try:
+        wake = wake_clip(root, engines)
+        clips = recorded_clips(root, 2 if quick else None) if root is not None else []
+        if root is None:
+            notes.append("shared recordings not found (../shared/audio or $VOICEBOX_SHARED_AUDIO): synthesized commands only")
+        clips += synthesized_clips(engines, SYNTH_COMMANDS[:1] if quick else SYNTH_COMMANDS)
+        # Three turns (one not understood, with its long reply): a daemon's peak comes from successive turns' buffers.
+        turns_audio = [part for clip in (clips[-1], clips[0], clips[-1]) for part in (wake, clip.pcm, _noise(1.5))]
+        startup_s, rss_mb = measure_startup(config, np.concatenate(turns_audio))
+        turns = [asyncio.run(run_turn(engines, config, wake, clip)) for clip in clips]
+        asr_rows = measure_asr(engines, clips)
+        wake_cpu = asyncio.run(measure_wake_cpu(engines, config, 3.0 if quick else 10.0))
+        wake_cpu_busy = asyncio.run(measure_wake_cpu(engines, config, 3.0 if quick else 10.0, _BUSY_RMS))
+    finally:
+        engines.close()
+    result = summarize(turns, asr_rows)
+    result.update(wake_cpu_percent=round(wake_cpu, 2), wake_cpu_percent_noisy=round(wake_cpu_busy, 2),
+                  rss_mb=round(rss_mb, 1), startup_s=round(startup_s, 2),
+                  bench_s=round(time.perf_counter() - began, 1), quick=quick, notes=notes,
+                  clips=[{**t, **{k: a[k] for k in ("text", "window", "ms", "full_text", "full_ms")}}
+                         for t, a in zip(turns, asr_rows, strict=True)])
+    return result
+
+
+def print_table(result: dict[str, Any]) -> None:
+    """A readable table: each key, its value and its target."""
+    print(f"voicebox bench: {result['n_commands']} commands ({result['n_woke']} woke, {result['n_answered']} answered), "
+          f"{result['n_intent']} ended on an intent, {result['n_silence']} on silence; {result['bench_s']} s")
+    for key, value in result.items():
+        if key in ("clips", "notes", "quick") or key.startswith("n_"):
+            continue
+        target = TARGETS.get(key)
+        shown = "-" if value is None else value
+        print(f"  {key:<22} {shown:>10}   {'target ' + ' '.join(map(str, target)) if target else ''}")
+    for note in result["notes"]:
+        print(f"  note: {note}")
+
+
+def _add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    bench = sub.add_parser("bench", parents=[common], help="measure latency, accuracy and cost (about 3 minutes)")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument("--quick", action="store_true", help="a smoke run on 3 commands")
+
+
+cli.EXTENSIONS.append(_add_parser)
+
+
+@command("bench")
+def cmd_bench(args: argparse.Namespace, config: Config) -> int:
+    """Run the benchmark and print its table (or JSON)."""
+    result = run_bench(config, quick=args.quick)
+    if args.json:
+        print_json(result)
+    else:
+        print_table(result)
+    return 0

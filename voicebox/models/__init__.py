@@ -1,0 +1,1 @@
+"""The model catalogue, the local model store, and fetching models into it."""

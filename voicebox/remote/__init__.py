@@ -1,0 +1,1 @@
+"""The Wyoming protocol both ways: the server for Home Assistant, the hub and its satellites."""

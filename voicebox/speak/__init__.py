@@ -1,0 +1,1 @@
+"""⑦ Speaking: speech synthesis streamed sentence by sentence."""

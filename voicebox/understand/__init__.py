@@ -1,0 +1,1 @@
+"""④ ⑤ Understanding: speech recognition, intent matching against the skills' sentences, slots, retries."""

