@@ -19,7 +19,7 @@ models: $(STAMP)
 	$(BIN)/voicebox models pull
 
 run: setup
-	@if $(BIN)/python -c 'import sys; from voicebox.devices import list_devices; sys.exit(0 if any(d["default_input"] for d in list_devices()) else 1)' 2>/dev/null; then \
+	@if $(BIN)/python -c 'import sys; from voicebox.audio_io.devices import list_devices; sys.exit(0 if any(d["default_input"] for d in list_devices()) else 1)' 2>/dev/null; then \
 		$(BIN)/voicebox run; \
 	else \
 		echo "voicebox: this machine has no microphone (no input device found): running 'voicebox demo' instead."; \

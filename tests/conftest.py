@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def _isolate_user_dirs() -> None:
     """Keep tests away from the user's config, state (timers, lists) and skills; share only the models."""
-    from voicebox.models.catalogue import default_models_dir
+    from voicebox.models.store import default_models_dir
 
     os.environ.setdefault("VOICEBOX_MODELS_DIR", str(default_models_dir()))
     home = Path(tempfile.mkdtemp(prefix="voicebox-test-home-"))
@@ -64,7 +64,7 @@ def model_store() -> object:
     from voicebox.core.config import Config
     from voicebox.core.errors import ModelError
     from voicebox.daemon.assistant import required_models
-    from voicebox.models.catalogue import ModelStore, default_models_dir
+    from voicebox.models.store import ModelStore, default_models_dir
 
     store = ModelStore(default_models_dir())
     try:

@@ -67,7 +67,7 @@ def test_peak_memory_is_this_process_own() -> None:
 
     ballast = np.ones(300 * 2**20 // 8)  # 300 MB in this process
     assert peak_rss_mb() >= 300
-    child = subprocess.run([sys.executable, "-c", "from voicebox.memory import peak_rss_mb; print(peak_rss_mb())"],
+    child = subprocess.run([sys.executable, "-c", "from voicebox.core.memory import peak_rss_mb; print(peak_rss_mb())"],
                            capture_output=True, text=True, check=True)
     assert 5 < float(child.stdout) < 200, child.stdout
     del ballast

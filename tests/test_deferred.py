@@ -9,7 +9,7 @@ import sys
 def test_a_deferred_module_loads_on_first_use_and_works() -> None:
     code = (
         "import sys, importlib.util\n"
-        "from voicebox.deferred import defer_import\n"
+        "from voicebox.core.deferred import defer_import\n"
         "defer_import('json.tool', 'no_such_module_xyz')\n"
         "assert 'no_such_module_xyz' not in sys.modules\n"
         "import json.tool as tool\n"
@@ -25,7 +25,7 @@ def test_a_deferred_module_loads_on_first_use_and_works() -> None:
 def test_faster_whisper_imports_without_pyav_until_it_decodes_a_file() -> None:
     code = (
         "import sys\n"
-        "from voicebox.deferred import defer_import\n"
+        "from voicebox.core.deferred import defer_import\n"
         "defer_import('av')\n"
         "import faster_whisper\n"
         "assert type(sys.modules['av']).__name__ == '_OnFirstUse'\n"

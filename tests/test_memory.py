@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voicebox.core.memory import QuietTrim
+from voicebox.hear.quiet import QuietTrim
 from voicebox.hear.wake import SilenceGate
 
 LOUD, QUIET = -30.0, -70.0

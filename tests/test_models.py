@@ -13,14 +13,8 @@ import pytest
 
 from voicebox.core.errors import ModelError
 from voicebox.models import catalogue as models
-from voicebox.models.catalogue import (
-    ModelInfo,
-    ModelStore,
-    default_model_names,
-    default_models_dir,
-    list_rows,
-    load_catalogue,
-)
+from voicebox.models.catalogue import ModelInfo, default_model_names, load_catalogue
+from voicebox.models.store import ModelStore, default_models_dir, list_rows
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 DEFAULTS = {"wake_features", "hey_jarvis", "silero_vad", "tiny.en", "en_US-joe-medium"}

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from voicebox.act.storage import Storage
 from voicebox.core.errors import SkillError
+from voicebox.core.storage import Storage
 
 
 def test_namespaces_are_separate(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from voicebox.act.scheduler import Scheduler
-from voicebox.act.storage import Storage
+from voicebox.core.storage import Storage
 from voicebox.skill import Job
 
 

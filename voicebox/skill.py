@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from voicebox.act.storage import SkillStore
+from voicebox.core.storage import SkillStore
 from voicebox.understand.slots import Duration, parse_duration, parse_number, spoken_number
 
 __all__ = ["Context", "Duration", "Job", "Response", "Skill", "SkillStore", "intent", "parse_duration", "parse_number",

@@ -10,7 +10,7 @@ from voicebox.act.context import LocalHost, SkillServices
 from voicebox.act.dispatch import Dispatcher, TextSession
 from voicebox.act.loader import load_skills
 from voicebox.act.scheduler import Scheduler
-from voicebox.act.storage import Storage
+from voicebox.core.storage import Storage
 from voicebox.core.config import config_from_dict
 from voicebox.understand.intent import IntentRecognizer
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from voicebox.act.scheduler import Scheduler
-from voicebox.act.storage import SkillStore, Storage
 from voicebox.core.config import Config
 from voicebox.core.conversation import current_origin
+from voicebox.core.storage import SkillStore, Storage
 from voicebox.skill import Job
 
 __all__ = ["Host", "LocalHost", "PipelineHost", "SkillContext", "SkillServices"]

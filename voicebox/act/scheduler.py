@@ -18,8 +18,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from voicebox.act.storage import Storage
 from voicebox.core.conversation import origin as conversation_origin
+from voicebox.core.storage import Storage
 from voicebox.skill import Job
 
 __all__ = ["Scheduler"]

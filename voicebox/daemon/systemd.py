@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import shutil
@@ -12,8 +11,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from voicebox.cli import main as cli
-from voicebox.core.config import Config
 from voicebox.core.errors import VoiceboxError
 from voicebox.core.resources import unit_template_path
 
@@ -136,40 +133,8 @@ def install_service(unit_dir: Path, *, config_path: str | None, enable: bool) ->
     return commands if enable else commands[:1]
 
 
-def _systemctl_usable() -> bool:
+def systemctl_usable() -> bool:
     if shutil.which("systemctl") is None or not os.environ.get("XDG_RUNTIME_DIR"):
         return False
     probe = subprocess.run(["systemctl", "--user", "is-system-running"], capture_output=True, text=True, check=False)
     return probe.stdout.strip() not in ("", "offline") and "Failed to connect" not in probe.stderr
-
-
-def _add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("install-service", parents=[common],
-                       help="install the systemd user unit (~/.config/systemd/user/voicebox.service) and enable it")
-    p.add_argument("--unit-dir", metavar="DIR", help="where to write the unit (default: ~/.config/systemd/user)")
-    p.add_argument("--no-enable", action="store_true", help="only write the unit; do not enable or start it")
-    p.add_argument("--print-only", action="store_true", help="write the unit but only print the systemctl commands")
-
-
-cli.EXTENSIONS.append(_add_parser)
-
-
-@cli.command("install-service")
-def cmd_install_service(args: argparse.Namespace, config: Config) -> int:
-    """Write the user unit and enable it with systemctl (or print the commands when systemctl cannot run)."""
-    default_dir = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "systemd" / "user"
-    unit_dir = Path(args.unit_dir).expanduser() if args.unit_dir else default_dir
-    config_path = str(Path(args.config).expanduser().resolve()) if args.config else None
-    commands = install_service(unit_dir, config_path=config_path, enable=not args.no_enable)
-    if args.print_only or not _systemctl_usable():
-        print("run these to enable it:" if not args.print_only else "commands:")
-        for cmd in commands:
-            print("  " + " ".join(cmd))
-        return 0
-    for cmd in commands:
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise VoiceboxError(f"`{' '.join(cmd)}` failed: {done.stderr.strip() or done.returncode}",
-                                code="service_install")
-    print("voicebox is enabled and running; follow it with `journalctl --user -u voicebox -f`")
-    return 0

@@ -39,7 +39,7 @@ class PiperSynthesizer:
         self._syn = SynthesisConfig(length_scale=self._syn.length_scale, volume=volume)
 
     def synthesize(self, text: str) -> Iterator[Pcm]:
-        """One int16 chunk per piece of :func:`~voicebox.tts.speech_pieces` (sentences, long ones in parts)."""
+        """One int16 chunk per piece of :func:`~voicebox.speak.tts.speech_pieces` (sentences, long ones in parts)."""
         try:
             for part in speech_pieces(text):
                 if part.strip():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import csv
 import json
@@ -19,8 +18,6 @@ from typing import Any
 import numpy as np
 
 from voicebox.audio_io.sinks import NullSink
-from voicebox.cli import main as cli
-from voicebox.cli.main import command, print_json
 from voicebox.core.audio import BLOCK_MS, BLOCK_SAMPLES, SAMPLE_RATE, AudioBlock, Pcm, blocks_of, read_wav, resample, write_wav
 from voicebox.core.config import Config, scratch_config
 from voicebox.core.errors import VoiceboxError
@@ -283,23 +280,3 @@ def print_table(result: dict[str, Any]) -> None:
         print(f"  {key:<22} {shown:>10}   {'target ' + ' '.join(map(str, target)) if target else ''}")
     for note in result["notes"]:
         print(f"  note: {note}")
-
-
-def _add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    bench = sub.add_parser("bench", parents=[common], help="measure latency, accuracy and cost (about 3 minutes)")
-    bench.add_argument("--json", action="store_true", help="print one JSON object")
-    bench.add_argument("--quick", action="store_true", help="a smoke run on 3 commands")
-
-
-cli.EXTENSIONS.append(_add_parser)
-
-
-@command("bench")
-def cmd_bench(args: argparse.Namespace, config: Config) -> int:
-    """Run the benchmark and print its table (or JSON)."""
-    result = run_bench(config, quick=args.quick)
-    if args.json:
-        print_json(result)
-    else:
-        print_table(result)
-    return 0

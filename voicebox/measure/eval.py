@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import time
 from dataclasses import asdict
@@ -12,10 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from voicebox.cli import main as cli
-from voicebox.cli.main import command, print_json
 from voicebox.core.config import Config
-from voicebox.core.errors import VoiceboxError
 from voicebox.daemon.assistant import load_asr, load_skill_set, model_store
 from voicebox.measure.eval_data import Clip, clip_stream, load_pcm, mix_at_snr, read_manifest, wake_model_for
 from voicebox.measure.eval_wake import FrontEnd, ModelFiles, ScoreJob, WakeResult, WakeRule, evaluate_rule, score_streams
@@ -25,20 +20,6 @@ from voicebox.understand.retries import understand
 __all__ = ["comparison_rules", "default_rule", "intent_scores", "run_eval"]
 
 SNRS_DB = (10, 0)
-
-
-def _add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("eval", parents=[common], help="measure wake-word, recognition and intent accuracy on recordings")
-    p.add_argument("--manifest", required=True, type=Path, metavar="PATH",
-                   help="manifest.tsv (columns path, kind, transcript; paths relative to its folder)")
-    p.add_argument("--report", type=Path, metavar="DIR", help="write report.md, summary.json and plots here")
-    p.add_argument("--json", action="store_true", help="print the JSON summary instead of the table")
-    p.add_argument("--compare", action="store_true",
-                   help="also measure each wake-word improvement against the bare model (slower)")
-    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes for wake-word scoring")
-
-
-cli.EXTENSIONS.append(_add_parser)
 
 
 def default_rule(config: Config) -> WakeRule:
@@ -203,26 +184,3 @@ def run_eval(manifest: Path, config: Config, *, compare: bool = False, workers: 
                                  for rule, results in wake.items()}
     summary["elapsed_s"] = round(time.perf_counter() - started, 1)
     return summary, wake, spoken["rows"]
-
-
-@command("eval")
-def cmd_eval(args: argparse.Namespace, config: Config) -> int:
-    """Run the evaluation, print a table (or JSON), optionally write the report."""
-    from voicebox.measure.eval_report import print_table, write_report
-
-    if args.report is not None:
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError as err:
-            raise VoiceboxError("--report draws plots with matplotlib, which is not installed; run: "
-                                "pip install 'voicebox[eval]'", code="eval_plot") from err
-    summary, wake, rows = run_eval(args.manifest, config, compare=args.compare, workers=args.workers)
-    if args.report is not None:
-        write_report(args.report, summary, wake, rows)
-    if args.json:
-        print_json(summary)
-    else:
-        print_table(summary)
-        if args.report is not None:
-            print(f"\nreport written to {args.report / 'report.md'}")
-    return 0

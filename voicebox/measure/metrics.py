@@ -97,7 +97,7 @@ def word_error_rate(pairs: Iterable[tuple[str, str]]) -> tuple[float, list[WerCo
 
 
 def detections(scores: Scores, threshold: float, *, refractory_blocks: int = 25, patience: int = 1) -> list[int]:
-    """Block indices where a wake fires, with :class:`voicebox.wake.WakeDecider`'s rules for one model.
+    """Block indices where a wake fires, with :class:`voicebox.hear.wake.WakeDecider`'s rules for one model.
 
     A block fires when it and the ``patience - 1`` blocks before it score at
     or above ``threshold``; the ``refractory_blocks`` blocks after a firing

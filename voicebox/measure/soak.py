@@ -12,13 +12,12 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from voicebox.cli import main as cli
 from voicebox.core.audio import SAMPLE_RATE, Pcm, read_wav, resample
 from voicebox.core.config import Config, scratch_config
 from voicebox.core.errors import VoiceboxError
@@ -371,30 +370,3 @@ def _stream_through_daemon(config_path: Path, cues: list[Cue], stream: Iterator[
     if report.timers_set == 0:
         report.timers_note = "no timer skill understands 'set a timer for 30 seconds'; timers not tested"
     return report
-
-
-def _add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("soak", parents=[common], help="long-running check: an hour of real audio through the daemon")
-    p.add_argument("--minutes", type=float, default=60.0, help="minutes of audio to stream (default 60; CI uses 5)")
-    p.add_argument("--every-s", type=float, default=45.0, help="seconds of audio between wake word + command cues")
-    p.add_argument("--seed", type=int, default=1, help="order of the background clips")
-    p.add_argument("--audio", metavar="DIR", help="the recordings folder (default: ../shared/audio)")
-    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
-
-
-cli.EXTENSIONS.append(_add_parser)
-
-
-@cli.command("soak")
-def cmd_soak(args: argparse.Namespace, config: Config) -> int:
-    """Stream the planned audio through ``voicebox run`` faster than real time and report; 0 when it passed."""
-    if not 0.5 <= args.minutes <= 24 * 60:
-        raise VoiceboxError(f"--minutes {args.minutes} is out of range; allowed: 0.5 to 1440", code="soak_args")
-    report = run_soak(config, args)
-    if args.json:
-        print(json.dumps({**asdict(report), "passed": report.passed}))
-    else:
-        for key, value in asdict(report).items():
-            print(f"  {key:<24} {value}")
-        print(f"  {'passed':<24} {report.passed}")
-    return 0 if report.passed else 1

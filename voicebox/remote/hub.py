@@ -5,12 +5,11 @@ each local wake word streams the command audio here. The hub captures the
 command with its own VAD state for that satellite, answers with the shared
 recognizer, skills and synthesizer, and sends the reply audio back. Skills
 that speak later (a timer ringing) speak on the satellite whose conversation
-set them (see :mod:`voicebox.conversation`).
+set them (see :mod:`voicebox.core.conversation`).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import dataclasses
@@ -19,7 +18,7 @@ import inspect
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from wyoming.asr import Transcript as TranscriptEvent
 from wyoming.audio import AudioStart, AudioStop
@@ -31,7 +30,6 @@ from wyoming.satellite import RunSatellite
 from wyoming.server import AsyncServer
 from wyoming.tts import Synthesize
 
-from voicebox.cli.main import EXTENSIONS
 from voicebox.core.audio import SAMPLE_RATE, AudioBlock, Pcm
 from voicebox.core.conversation import origin
 from voicebox.core.events import ErrorEvent, EventSink, NoSpeech, SpeechEnded, SynthesisStarted, Transcript
@@ -313,13 +311,3 @@ async def with_hub(assistant: Assistant, uri: str, main: Awaitable[T]) -> T:
         return await main
     finally:
         await hub.stop()
-
-
-def _add_arguments(sub: Any, common: argparse.ArgumentParser) -> None:
-    run = sub.choices.get("run")
-    if run is not None:
-        run.add_argument("--hub-uri", metavar="URI", help="also accept satellites at tcp://HOST:PORT or unix://PATH "
-                         "(default: [hub] uri; empty = no hub); --input none runs a hub without a microphone")
-
-
-EXTENSIONS.append(_add_arguments)

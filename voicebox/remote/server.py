@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -24,14 +22,13 @@ from wyoming.wake import Detect, Detection, NotDetected
 
 from voicebox.act.dispatch import NOT_UNDERSTOOD
 from voicebox.audio_io.sinks import NullSink
-from voicebox.cli.main import EXTENSIONS, command, make_emitter
 from voicebox.core.audio import SAMPLE_RATE, Pcm
 from voicebox.core.config import Config
 from voicebox.core.conversation import origin
 from voicebox.core.errors import VoiceboxError
 from voicebox.core.events import EventSink
 from voicebox.hear.wake import WakeDecider, WakeDetector
-from voicebox.remote.connection import AudioReceiver, GuardedHandler, Limits, check_uri, is_loopback, start_server
+from voicebox.remote.connection import AudioReceiver, GuardedHandler, Limits, start_server
 from voicebox.remote.info import build_info
 from voicebox.remote.speech import SentenceBuffer, send_all, synthesize_events, transcribe, transcript_events
 from voicebox.turn.pipeline import Engines, Pipeline, Understanding
@@ -281,24 +278,3 @@ async def _announce(config: Config, uri: str) -> Any:
     from voicebox.remote.zeroconf import announce
 
     return await announce(uri, config.wyoming.zeroconf_name)
-
-
-def _add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    serve_p = sub.add_parser("serve", parents=[common], help="serve speech, wake word and skills over Wyoming "
-                             "(Home Assistant)")
-    serve_p.add_argument("--uri", help="tcp://HOST:PORT or unix://PATH (default: [wyoming] uri, "
-                         "tcp://127.0.0.1:10700)")
-    serve_p.add_argument("--json", action="store_true", help="print events as JSON lines")
-
-
-EXTENSIONS.append(_add_parser)
-
-
-@command("serve")
-def cmd_serve(args: argparse.Namespace, config: Config) -> int:
-    """Run the Wyoming server until interrupted."""
-    uri = check_uri(args.uri or config.wyoming.uri, what="--uri")
-    if not is_loopback(uri):
-        print(f"voicebox: serving on {uri}: reachable from the network (anyone there can use it)", file=sys.stderr)
-    asyncio.run(serve(config, uri, make_emitter(args.json)))
-    return 0

@@ -32,9 +32,10 @@ from voicebox.core.events import (
     TurnFinished,
     WakeDetected,
 )
-from voicebox.core.memory import QuietTrim, peak_rss_mb, release_free_memory
+from voicebox.core.memory import peak_rss_mb, release_free_memory
 from voicebox.hear.capture import Capture, SpeechDetector, capture_command
 from voicebox.hear.endpoint import Endpointer
+from voicebox.hear.quiet import QuietTrim
 from voicebox.hear.wake import SilenceGate, WakeDecider, WakeDetector, WakeHit, block_dbfs
 from voicebox.skill import Response
 from voicebox.speak.tts import Synthesizer, speak_blocks

@@ -5,17 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from hassil import Intents, recognize_best
 from hassil.recognize import RecognizeResult
 
-from voicebox.act.loader import LoadedSkill
 from voicebox.core.errors import IntentError
 from voicebox.understand.near_match import NearMatcher
 from voicebox.understand.slots import COMMON_SENTENCES, typed_slots
 
-__all__ = ["IntentMatch", "IntentRecognizer", "compile_sentences", "normalize_text"]
+__all__ = ["IntentMatch", "IntentRecognizer", "TemplateSkill", "compile_sentences", "normalize_text"]
 
 _WAKE_PREFIX = re.compile(r"^\s*(?:hey[\s,]+)?(?:jarvis|alexa|mycroft|marvin)\b[\s,.!]*", re.IGNORECASE)
 
@@ -67,6 +66,18 @@ def _slot_value(value: Any) -> Any:
     return value.value if hasattr(value, "value") else value
 
 
+class TemplateSkill(Protocol):
+    """What matching needs of a loaded skill: its name, its hassil sentences, and where to record a parse error."""
+
+    name: str
+    sentences: dict[str, Any]
+    error: str
+
+    @property
+    def ok(self) -> bool:
+        """The skill loaded without error."""
+
+
 class IntentRecognizer:
     """Matches text against every loaded skill's templates (compiled once, at start-up).
 
@@ -74,8 +85,8 @@ class IntentRecognizer:
     for the closest template sentence (:meth:`recognize_near`).
     """
 
-    def __init__(self, skills: Sequence[LoadedSkill], *, near_match: bool = False) -> None:
-        self._compiled: list[tuple[LoadedSkill, Intents]] = []
+    def __init__(self, skills: Sequence[TemplateSkill], *, near_match: bool = False) -> None:
+        self._compiled: list[tuple[TemplateSkill, Intents]] = []
         self.errors: dict[str, str] = {}
         for skill in skills:
             if not skill.ok:
@@ -87,8 +98,8 @@ class IntentRecognizer:
                 skill.error = f"sentence templates failed to parse: {err}"
         self._near = NearMatcher([(s.name, i) for s, i in self._compiled]) if near_match else None
 
-    def _best(self, text: str) -> tuple[LoadedSkill, RecognizeResult] | None:
-        best: tuple[LoadedSkill, RecognizeResult] | None = None
+    def _best(self, text: str) -> tuple[TemplateSkill, RecognizeResult] | None:
+        best: tuple[TemplateSkill, RecognizeResult] | None = None
         for skill, intents in self._compiled:
             try:
                 result = recognize_best(text, intents, language=intents.language)
@@ -116,7 +127,7 @@ class IntentRecognizer:
     def recognize_near(self, texts: Sequence[str]) -> tuple[int, IntentMatch] | None:
         """The closest near match among ``texts`` (transcripts of one command) and the index of the one it came from.
 
-        Each transcript's closest template sentences (see :mod:`voicebox.near_match`)
+        Each transcript's closest template sentences (see :mod:`voicebox.understand.near_match`)
         go through :meth:`recognize`, so slots are checked as usual; ``None``
         when near matching is off or nothing is close enough.
         """

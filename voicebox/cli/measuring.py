@@ -1,0 +1,95 @@
+"""``voicebox bench``, ``eval`` and ``soak``: the measuring tools' flags and how their results are printed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+from voicebox.cli.command import Command
+from voicebox.cli.output import print_json
+from voicebox.core.config import Config
+from voicebox.core.errors import VoiceboxError
+
+__all__ = ["BENCH", "EVAL", "SOAK"]
+
+
+def _bench_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--quick", action="store_true", help="a smoke run on 3 commands")
+
+
+def cmd_bench(args: argparse.Namespace, config: Config) -> int:
+    """Run the benchmark and print its table (or JSON)."""
+    from voicebox.measure.bench import print_table, run_bench
+
+    result = run_bench(config, quick=args.quick)
+    if args.json:
+        print_json(result)
+    else:
+        print_table(result)
+    return 0
+
+
+def _eval_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    p.add_argument("--manifest", required=True, type=Path, metavar="PATH",
+                   help="manifest.tsv (columns path, kind, transcript; paths relative to its folder)")
+    p.add_argument("--report", type=Path, metavar="DIR", help="write report.md, summary.json and plots here")
+    p.add_argument("--json", action="store_true", help="print the JSON summary instead of the table")
+    p.add_argument("--compare", action="store_true",
+                   help="also measure each wake-word improvement against the bare model (slower)")
+    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes for wake-word scoring")
+
+
+def cmd_eval(args: argparse.Namespace, config: Config) -> int:
+    """Run the evaluation, print a table (or JSON), optionally write the report."""
+    from voicebox.measure.eval import run_eval
+    from voicebox.measure.eval_report import print_table, write_report
+
+    if args.report is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError as err:
+            raise VoiceboxError("--report draws plots with matplotlib, which is not installed; run: "
+                                "pip install 'voicebox[eval]'", code="eval_plot") from err
+    summary, wake, rows = run_eval(args.manifest, config, compare=args.compare, workers=args.workers)
+    if args.report is not None:
+        write_report(args.report, summary, wake, rows)
+    if args.json:
+        print_json(summary)
+    else:
+        print_table(summary)
+        if args.report is not None:
+            print(f"\nreport written to {args.report / 'report.md'}")
+    return 0
+
+
+def _soak_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    p.add_argument("--minutes", type=float, default=60.0, help="minutes of audio to stream (default 60; CI uses 5)")
+    p.add_argument("--every-s", type=float, default=45.0, help="seconds of audio between wake word + command cues")
+    p.add_argument("--seed", type=int, default=1, help="order of the background clips")
+    p.add_argument("--audio", metavar="DIR", help="the recordings folder (default: ../shared/audio)")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
+
+
+def cmd_soak(args: argparse.Namespace, config: Config) -> int:
+    """Stream the planned audio through ``voicebox run`` faster than real time and report; 0 when it passed."""
+    from voicebox.measure.soak import run_soak
+
+    if not 0.5 <= args.minutes <= 24 * 60:
+        raise VoiceboxError(f"--minutes {args.minutes} is out of range; allowed: 0.5 to 1440", code="soak_args")
+    report = run_soak(config, args)
+    if args.json:
+        print(json.dumps({**asdict(report), "passed": report.passed}))
+    else:
+        for key, value in asdict(report).items():
+            print(f"  {key:<24} {value}")
+        print(f"  {'passed':<24} {report.passed}")
+    return 0 if report.passed else 1
+
+
+BENCH = Command("bench", "measure latency, accuracy and cost (about 3 minutes)", cmd_bench, _bench_arguments)
+EVAL = Command("eval", "measure wake-word, recognition and intent accuracy on recordings", cmd_eval, _eval_arguments)
+SOAK = Command("soak", "long-running check: an hour of real audio through the daemon", cmd_soak, _soak_arguments)

@@ -1,0 +1,68 @@
+"""``voicebox serve`` (Wyoming, for Home Assistant) and ``voicebox install-service`` (the systemd user unit)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from voicebox.cli.command import Command
+from voicebox.cli.output import make_emitter
+from voicebox.core.config import Config
+from voicebox.core.errors import VoiceboxError
+
+__all__ = ["INSTALL_SERVICE", "SERVE"]
+
+
+def _serve_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    p.add_argument("--uri", help="tcp://HOST:PORT or unix://PATH (default: [wyoming] uri, tcp://127.0.0.1:10700)")
+    p.add_argument("--json", action="store_true", help="print events as JSON lines")
+
+
+def cmd_serve(args: argparse.Namespace, config: Config) -> int:
+    """Run the Wyoming server until interrupted."""
+    from voicebox.remote.connection import check_uri, is_loopback
+    from voicebox.remote.server import serve
+
+    uri = check_uri(args.uri or config.wyoming.uri, what="--uri")
+    if not is_loopback(uri):
+        print(f"voicebox: serving on {uri}: reachable from the network (anyone there can use it)", file=sys.stderr)
+    asyncio.run(serve(config, uri, make_emitter(args.json)))
+    return 0
+
+
+def _install_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    p.add_argument("--unit-dir", metavar="DIR", help="where to write the unit (default: ~/.config/systemd/user)")
+    p.add_argument("--no-enable", action="store_true", help="only write the unit; do not enable or start it")
+    p.add_argument("--print-only", action="store_true", help="write the unit but only print the systemctl commands")
+
+
+def cmd_install_service(args: argparse.Namespace, config: Config) -> int:
+    """Write the user unit and enable it with systemctl (or print the commands when systemctl cannot run)."""
+    from voicebox.daemon.systemd import install_service, systemctl_usable
+
+    default_dir = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "systemd" / "user"
+    unit_dir = Path(args.unit_dir).expanduser() if args.unit_dir else default_dir
+    config_path = str(Path(args.config).expanduser().resolve()) if args.config else None
+    commands = install_service(unit_dir, config_path=config_path, enable=not args.no_enable)
+    if args.print_only or not systemctl_usable():
+        print("run these to enable it:" if not args.print_only else "commands:")
+        for cmd in commands:
+            print("  " + " ".join(cmd))
+        return 0
+    for cmd in commands:
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise VoiceboxError(f"`{' '.join(cmd)}` failed: {done.stderr.strip() or done.returncode}",
+                                code="service_install")
+    print("voicebox is enabled and running; follow it with `journalctl --user -u voicebox -f`")
+    return 0
+
+
+SERVE = Command("serve", "serve speech, wake word and skills over Wyoming (Home Assistant)", cmd_serve, _serve_arguments)
+INSTALL_SERVICE = Command("install-service",
+                          "install the systemd user unit (~/.config/systemd/user/voicebox.service) and enable it",
+                          cmd_install_service, _install_arguments)
