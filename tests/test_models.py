@@ -13,6 +13,7 @@ import pytest
 
 from voicebox.core.errors import ModelError
 from voicebox.models import catalogue as models
+from voicebox.models import store as store_module
 from voicebox.models.catalogue import ModelInfo, default_model_names, load_catalogue
 from voicebox.models.store import ModelStore, default_models_dir, list_rows
 
@@ -113,7 +114,7 @@ def test_require_trusts_the_stamp_without_hashing(store: ModelStore, monkeypatch
     def no_hashing(path: Path) -> str:
         raise AssertionError(f"hashed {path}")
 
-    monkeypatch.setattr(models, "sha256_file", no_hashing)
+    monkeypatch.setattr(store_module, "sha256_file", no_hashing)
     store.require(["hey_mycroft"])
 
 
