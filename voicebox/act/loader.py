@@ -19,7 +19,7 @@ from voicebox.core.permissions import unsafe_dir_reason
 from voicebox.core.resources import builtin_skills_dir
 from voicebox.skill import Context, Skill
 
-__all__ = ["ENTRY_POINT_GROUP", "LoadedSkill", "discover", "load_skills", "user_skills_dir"]
+__all__ = ["ENTRY_POINT_GROUP", "LoadedSkill", "discover", "load_folder", "load_skills", "user_skills_dir"]
 
 ENTRY_POINT_GROUP = "voicebox.skills"
 
@@ -129,6 +129,25 @@ def _load_entry_point(ep: Any) -> tuple[type[Skill], Path]:
     return cls, Path(inspect.getfile(cls)).resolve().parent
 
 
+def _instantiate(skill: LoadedSkill, cls: type[Skill], folder: Path, language: str,
+                 make_context: Callable[[str], Context]) -> None:
+    skill.sentences = _read_sentences(folder, language)
+    skill.handlers = cls.handlers()
+    skill.examples = tuple(cls.examples)
+    skill.instance = cls(make_context(skill.name))
+
+
+def load_folder(folder: Path, make_context: Callable[[str], Context], *, name: str = "", language: str = "en",
+                source: str = "dir") -> LoadedSkill:
+    """Import the one skill in ``folder`` (named after it unless ``name``) as :func:`load_skills` does.
+
+    Unlike :func:`load_skills` a failure is raised, not recorded (used by :mod:`voicebox.testing`).
+    """
+    skill = LoadedSkill(name=name or folder.name, source=source, path=folder)
+    _instantiate(skill, _skill_class(_import_folder(skill.name, folder)), folder, language, make_context)
+    return skill
+
+
 def load_skills(config: Config, make_context: Callable[[str], Context]) -> list[LoadedSkill]:
     """Import every discovered skill; one that fails is reported (``error``) and skipped.
 
@@ -154,10 +173,7 @@ def load_skills(config: Config, make_context: Callable[[str], Context]) -> list[
             else:
                 cls, folder = _load_entry_point(where)
                 skill.path = folder
-            skill.sentences = _read_sentences(folder, config.skills.language)
-            skill.handlers = cls.handlers()
-            skill.examples = tuple(cls.examples)
-            skill.instance = cls(make_context(name))
+            _instantiate(skill, cls, folder, config.skills.language, make_context)
         except (Exception, SystemExit) as err:  # isolation: one broken skill must not stop the others
             skill.error = f"{type(err).__name__}: {err}"
             _LOG.error("skill %s (%s) failed to load: %s", name, skill.path or source, skill.error)

@@ -111,22 +111,28 @@ class Scheduler:
             with contextlib.suppress(RuntimeError):  # the loop has closed: nothing left to wake
                 self._loop.call_soon_threadsafe(self._changed.set)
 
+    async def fire_due(self, fire: Callable[[Job], Awaitable[None]]) -> int:
+        """Fire the jobs due now, once each, in their conversation (one step of :meth:`run`); returns how many."""
+        due = self.due(self.now_s())
+        for job in due:
+            with self._storage.transaction() as db:  # ringing from now on: "stop" can silence it
+                db.execute("UPDATE jobs SET rings=rings+1 WHERE id=?", (job.id,))
+            ringing = dataclasses.replace(job, rings=job.rings + 1)
+            try:
+                with conversation_origin(job.origin):
+                    await fire(ringing)
+            except Exception:  # a failing callback must not stop the others
+                _LOG.exception("scheduled callback %s.%s failed", job.skill, job.handler)
+            self.fired(ringing, self.now_s())
+        return len(due)
+
     async def run(self, fire: Callable[[Job], Awaitable[None]]) -> None:
         """Fire jobs as they come due (overdue ones at once), until cancelled."""
         self._loop = asyncio.get_running_loop()
         self._changed = asyncio.Event()
         while True:
             self._changed.clear()
-            for job in self.due(self.now_s()):
-                with self._storage.transaction() as db:  # ringing from now on: "stop" can silence it
-                    db.execute("UPDATE jobs SET rings=rings+1 WHERE id=?", (job.id,))
-                ringing = dataclasses.replace(job, rings=job.rings + 1)
-                try:
-                    with conversation_origin(job.origin):
-                        await fire(ringing)
-                except Exception:  # a failing callback must not stop the others
-                    _LOG.exception("scheduled callback %s.%s failed", job.skill, job.handler)
-                self.fired(ringing, self.now_s())
+            await self.fire_due(fire)
             soonest = self.next_due_s()
             timeout = None if soonest is None else max(0.0, soonest - self.now_s())
             with contextlib.suppress(TimeoutError):

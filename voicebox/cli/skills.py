@@ -52,14 +52,23 @@ intents:
 
 _TEST = '''"""Tests of the {name} skill: run with `pytest {folder}`."""
 
-import subprocess
-import sys
+from pathlib import Path
+
+from voicebox.testing import SkillHarness
+
+FOLDER = Path(__file__).parent
 
 
 def test_hello_matches_and_answers():
-    out = subprocess.run([sys.executable, "-m", "voicebox", "intent", "{spoken} hello"],
-                         capture_output=True, text=True, check=True).stdout
-    assert "{name}.{cls}Hello" in out
+    with SkillHarness(FOLDER) as skill:
+        reply = skill.say("{spoken} hello")
+        assert (reply.skill, reply.intent) == ("{name}", "{cls}Hello")
+        assert reply.speech == "Hello from the {spoken} skill."
+
+
+def test_the_greeting_is_a_setting():
+    with SkillHarness(FOLDER, settings={{"greeting": "Hi there."}}) as skill:
+        assert skill.say("tell me hello from the {spoken} skill").speech == "Hi there."
 '''
 
 
