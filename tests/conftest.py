@@ -31,10 +31,10 @@ _isolate_user_dirs()
 
 
 def shared_audio_dir() -> Path | None:
-    """$VOICEBOX_SHARED_AUDIO, else ../shared/audio beside the repository; None when absent."""
-    env = os.environ.get("VOICEBOX_SHARED_AUDIO")
-    candidate = Path(env) if env else REPO.parent / "shared" / "audio"
-    return candidate if (candidate / "manifest.tsv").is_file() else None
+    """The recordings folder, found the way voicebox's bench and soak find it; None when absent."""
+    from voicebox.core.resources import shared_audio_dir as find
+
+    return find()
 
 
 @pytest.fixture(scope="session")
