@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from voicebox.speak.tts import MAX_PIECE_WORDS, speech_pieces
+from voicebox.speak.sentences import MAX_PIECE_WORDS, SentenceBuffer, speech_pieces, split_sentences
 
 
 @pytest.mark.parametrize(("text", "pieces"), [
@@ -21,6 +21,27 @@ from voicebox.speak.tts import MAX_PIECE_WORDS, speech_pieces
 ])
 def test_pieces(text: str, pieces: list[str]) -> None:
     assert speech_pieces(text) == pieces
+
+
+@pytest.mark.parametrize(("text", "sentences"), [
+    ("One. Two! Three?", ["One.", "Two!", "Three?"]),
+    ("It costs 3.50 today. Really", ["It costs 3.50 today.", "Really"]),
+    ('He said "hi." (Then left.) Bye', ['He said "hi."', "(Then left.)", "Bye"]),
+    ("Wait... what?! Oh\u2026 fine.\nNext line", ["Wait...", "what?!", "Oh\u2026", "fine.", "Next line"]),
+    ("  no stop at all  ", ["no stop at all"]),
+    ("", []),
+])
+def test_sentences(text: str, sentences: list[str]) -> None:
+    assert split_sentences(text) == sentences
+
+
+@pytest.mark.parametrize("text", ["One. Two! Three?", 'He said "hi." Then left.', "A... b?! c\u2026 d. e", "x"])
+@pytest.mark.parametrize("step", [1, 2, 5, 100])
+def test_streamed_text_is_cut_where_whole_text_is(text: str, step: int) -> None:
+    buf = SentenceBuffer(max_chars=1000)
+    streamed = [s for i in range(0, len(text), step) for s in buf.add(text[i : i + step])]
+    rest = buf.finish()
+    assert [*streamed, *([rest] if rest else [])] == split_sentences(text)
 
 
 def test_only_the_first_sentence_gives_its_first_clause_alone() -> None:

@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 
+import numpy as np
 import pytest
 from wyoming.asr import Transcript, TranscriptChunk
+from wyoming.audio import AudioChunk
 
+from voicebox.core.audio import BLOCK_MS, BLOCK_SAMPLES, blocks_of
 from voicebox.core.errors import ConfigError
-from voicebox.remote.connection import check_uri, is_loopback
-from voicebox.remote.speech import SentenceBuffer, transcript_events
+from voicebox.remote.connection import AudioReceiver, check_uri, is_loopback
+from voicebox.remote.speech import transcript_events
+from voicebox.speak.sentences import SentenceBuffer
 
 
 def test_sentences_come_out_whole_as_text_streams_in() -> None:
@@ -26,6 +30,21 @@ def test_a_run_without_sentence_end_is_flushed_at_the_limit() -> None:
     buf = SentenceBuffer(max_chars=20)
     assert buf.add("a" * 15) == []
     assert buf.add("b" * 10) == ["a" * 15 + "b" * 10]
+
+
+@pytest.mark.parametrize("samples_per_chunk", [1, 100, 1024, BLOCK_SAMPLES, 3000])
+def test_received_audio_comes_out_in_whole_blocks_and_the_rest_unpadded(samples_per_chunk: int) -> None:
+    pcm = (np.arange(BLOCK_SAMPLES * 3 + 77) % 500 + 1).astype(np.int16)
+    receiver = AudioReceiver()
+    blocks = []
+    for start in range(0, len(pcm), samples_per_chunk):
+        piece = pcm[start : start + samples_per_chunk].astype("<i2").tobytes()
+        blocks += receiver.feed(AudioChunk(rate=16000, width=2, channels=1, audio=piece).event())
+    assert [b.start_ms for b in blocks] == [b.start_ms for b in blocks_of(pcm)][:3]
+    assert np.array_equal(np.concatenate([b.samples for b in blocks]), pcm[: 3 * BLOCK_SAMPLES])
+    assert receiver.position_ms == 3 * BLOCK_MS
+    assert np.array_equal(receiver.flush(), pcm[3 * BLOCK_SAMPLES :])  # what ASR gets after the last block
+    assert len(receiver.flush()) == 0
 
 
 def test_transcript_chunks_join_to_the_final_text() -> None:

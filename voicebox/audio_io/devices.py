@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from voicebox.core.errors import DeviceError
+from voicebox.core.errors import (
+    CODE_DEVICE_PORTAUDIO,
+    CODE_DEVICE_UNKNOWN,
+    CODE_NO_INPUT_DEVICE,
+    CODE_NO_OUTPUT_DEVICE,
+    DeviceError,
+)
 
 __all__ = ["list_devices", "resolve_device"]
 
@@ -15,7 +21,7 @@ def _sd() -> Any:
     except OSError as err:
         raise DeviceError(
             f"the PortAudio library is missing ({err}); install it, e.g. `sudo apt install libportaudio2`",
-            code="device_portaudio",
+            code=CODE_DEVICE_PORTAUDIO,
         ) from err
     return sd
 
@@ -59,16 +65,17 @@ def resolve_device(spec: str, kind: str) -> int:
         if default:
             return int(default[0]["index"])
         raise DeviceError(f"no default {kind} device on this machine (available: {names}); "
-                          f"use a file instead, e.g. --{kind} FILE.wav", code=f"no_{kind}_device")
+                          f"use a file instead, e.g. --{kind} FILE.wav",
+                          code=CODE_NO_INPUT_DEVICE if kind == "input" else CODE_NO_OUTPUT_DEVICE)
     if spec.strip().lstrip("-").isdigit():
         index = int(spec)
         if any(d["index"] == index for d in usable):
             return index
         raise DeviceError(f"no {kind} device with index {index}; available: {names} (see `voicebox devices`)",
-                          code="device_unknown")
+                          code=CODE_DEVICE_UNKNOWN)
     matches = [d for d in usable if spec.lower() in str(d["name"]).lower()]
     if not matches:
         raise DeviceError(f"no {kind} device named {spec!r}; available: {names} (see `voicebox devices`)",
-                          code="device_unknown")
+                          code=CODE_DEVICE_UNKNOWN)
     exact = [d for d in matches if str(d["name"]).lower() == spec.lower()]
     return int((exact or matches)[0]["index"])

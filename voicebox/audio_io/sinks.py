@@ -13,7 +13,7 @@ import numpy as np
 
 from voicebox.audio_io.devices import resolve_device
 from voicebox.core.audio import SAMPLE_RATE, Pcm
-from voicebox.core.errors import DeviceError
+from voicebox.core.errors import CODE_DEVICE_LOST, CODE_DEVICE_OPEN, CODE_OUTPUT_FILE, DeviceError, Stage
 
 __all__ = ["AudioSink", "NullSink", "SpeakerSink", "WavFileSink"]
 
@@ -62,7 +62,8 @@ class WavFileSink:
         try:
             self._wav = wave.open(str(self.path), "wb")  # noqa: SIM115 - kept open across replies
         except OSError as err:
-            raise DeviceError(f"cannot write {self.path}: {err.strerror or err}", code="output_file") from err
+            raise DeviceError(f"cannot write {self.path}: {err.strerror or err}", code=CODE_OUTPUT_FILE,
+                              stage=Stage.AUDIO_OUT) from err
         self._wav.setnchannels(1)
         self._wav.setsampwidth(2)
         self._wav.setframerate(SAMPLE_RATE)
@@ -101,7 +102,8 @@ class SpeakerSink:
                                            latency=latency_s, callback=self._callback)
             self._stream.start()
         except Exception as err:
-            raise DeviceError(f"cannot open output device {self.name!r}: {err}", code="device_open") from err
+            raise DeviceError(f"cannot open output device {self.name!r}: {err}", code=CODE_DEVICE_OPEN,
+                              stage=Stage.AUDIO_OUT) from err
         self.latency_s = float(self._stream.latency)
 
     def _callback(self, outdata: Any, frames: int, time: Any, status: Any) -> None:
@@ -124,7 +126,7 @@ class SpeakerSink:
     async def write(self, pcm: Pcm) -> None:
         """Resample to the device rate and queue."""
         if not self._stream.active:
-            raise DeviceError(f"output device {self.name!r} stopped", code="device_lost")
+            raise DeviceError(f"output device {self.name!r} stopped", code=CODE_DEVICE_LOST, stage=Stage.AUDIO_OUT)
         if self.rate != SAMPLE_RATE:
             import soxr
 

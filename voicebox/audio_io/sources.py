@@ -17,15 +17,16 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from voicebox.audio_io.devices import resolve_device
-from voicebox.core.audio import BLOCK_MS, BLOCK_SAMPLES, SAMPLE_RATE, AudioBlock, Pcm, blocks_of, read_wav
-from voicebox.core.errors import DeviceError
+from voicebox.core.audio import BLOCK_MS, BLOCK_SAMPLES, SAMPLE_RATE, AudioBlock, BlockFramer, Pcm, blocks_of, read_wav
+from voicebox.core.errors import CODE_DEVICE_LOST, CODE_DEVICE_OPEN, DeviceError
 
 __all__ = ["MicrophoneSource", "StdinSource", "WavFileSource", "file_blocks"]
 
 _LOG = logging.getLogger(__name__)
+_TAIL_SILENCE_MS = 1500  # after a recording or stdin ends, so a command at the very end still ends
 
 
-def file_blocks(pcm: Pcm, *, tail_silence_ms: int = 1500) -> list[AudioBlock]:
+def file_blocks(pcm: Pcm, *, tail_silence_ms: int = _TAIL_SILENCE_MS) -> list[AudioBlock]:
     """A recording as blocks, with trailing silence so a command at the very end still ends."""
     pad = np.zeros(SAMPLE_RATE * tail_silence_ms // 1000, np.int16)
     return blocks_of(np.concatenate([pcm, pad]))
@@ -94,22 +95,20 @@ class StdinSource:
 
     async def blocks(self) -> AsyncIterator[AudioBlock]:
         """Yield blocks as bytes arrive; the final partial block is zero-padded, then silence ends any command."""
-        position = 0
+        framer = BlockFramer()
         nbytes = BLOCK_SAMPLES * 2
-        pending = b""
-        while True:
-            data = await _read_detached(self._stream, nbytes - len(pending))
+        odd = b""  # the first byte of a sample whose second has not arrived (dropped if it never does)
+        while True:  # never read past the end of the block being filled
+            data = await _read_detached(self._stream, nbytes - 2 * framer.pending - len(odd))
             if not data:
                 break
-            pending += data
-            if len(pending) < nbytes:
-                continue
-            yield AudioBlock(np.frombuffer(pending, "<i2").astype(np.int16), position)
-            position += BLOCK_MS
-            pending = b""
-        tail = np.frombuffer(pending[: len(pending) - len(pending) % 2], "<i2").astype(np.int16)
-        for block in file_blocks(tail):
-            yield AudioBlock(block.samples, position + block.start_ms)
+            data = odd + data
+            whole = len(data) - len(data) % 2
+            odd = data[whole:]
+            for block in framer.feed(np.frombuffer(data[:whole], "<i2").astype(np.int16)):
+                yield block
+        for block in framer.feed(np.zeros(SAMPLE_RATE * _TAIL_SILENCE_MS // 1000, np.int16)) + framer.flush():
+            yield block
 
 
 class MicrophoneSource:
@@ -145,8 +144,7 @@ class MicrophoneSource:
 
         resampler = soxr.ResampleStream(self.rate, SAMPLE_RATE, 1, dtype="int16") if self.rate != SAMPLE_RATE else None
         frames = max(1, round(self.rate * BLOCK_MS / 1000))
-        pending = np.zeros(0, np.int16)
-        position = 0
+        framer = BlockFramer()
         loop = asyncio.get_running_loop()
         wake = asyncio.Event()
 
@@ -159,7 +157,7 @@ class MicrophoneSource:
                                     blocksize=frames, callback=notify)
             stream.start()
         except Exception as err:
-            raise DeviceError(f"cannot open input device {self.name!r}: {err}", code="device_open") from err
+            raise DeviceError(f"cannot open input device {self.name!r}: {err}", code=CODE_DEVICE_OPEN) from err
         warned = 0
         try:
             while True:
@@ -170,17 +168,16 @@ class MicrophoneSource:
                     except TimeoutError:
                         if not stream.active:
                             raise DeviceError(f"input device {self.name!r} stopped delivering audio",
-                                              code="device_lost") from None
+                                              code=CODE_DEVICE_LOST) from None
                         continue
-                while self._queue:
+                ready: list[AudioBlock] = []
+                while self._queue:  # everything queued first, then the whole blocks it makes
                     chunk = self._queue.popleft()
                     if resampler is not None:
                         chunk = resampler.resample_chunk(chunk)
-                    pending = np.concatenate([pending, chunk])
-                while len(pending) >= BLOCK_SAMPLES:
-                    yield AudioBlock(pending[:BLOCK_SAMPLES], position)
-                    pending = pending[BLOCK_SAMPLES:]
-                    position += BLOCK_MS
+                    ready += framer.feed(chunk)
+                for block in ready:
+                    yield block
                 if self.dropped_blocks > warned:
                     _LOG.warning("input queue full: dropped %d old block(s) so far", self.dropped_blocks)
                     warned = self.dropped_blocks

@@ -12,7 +12,7 @@ from voicebox.cli.command import Command, add_audio_arguments
 from voicebox.cli.commands import audio_sink, audio_source
 from voicebox.cli.output import make_emitter
 from voicebox.core.config import Config
-from voicebox.core.errors import DeviceError
+from voicebox.core.errors import DeviceError, NetworkError
 from voicebox.remote.satellite import Satellite
 
 __all__ = ["SATELLITE"]
@@ -51,7 +51,7 @@ def cmd_satellite(args: argparse.Namespace, config: Config) -> int:
                 backoff.reset()
                 await satellite.run(source.blocks())
                 return
-            except DeviceError as err:
+            except (DeviceError, NetworkError) as err:
                 if args.input != "mic":
                     raise
                 delay = backoff.next_delay_s()

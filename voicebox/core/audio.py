@@ -11,13 +11,14 @@ from typing import BinaryIO
 import numpy as np
 import numpy.typing as npt
 
-from voicebox.core.errors import AudioError
+from voicebox.core.errors import CODE_AUDIO_EMPTY, CODE_AUDIO_FORMAT, CODE_AUDIO_MISSING, AudioError
 
 __all__ = [
     "BLOCK_MS",
     "BLOCK_SAMPLES",
     "SAMPLE_RATE",
     "AudioBlock",
+    "BlockFramer",
     "Pcm",
     "blocks_of",
     "read_wav",
@@ -83,7 +84,7 @@ def _decode_frames(raw: bytes, width: int, channels: int) -> Pcm:
     elif width == 4:
         data = (np.frombuffer(raw, "<i4") >> 16).astype(np.int16)
     else:
-        raise AudioError(f"unsupported sample width {width * 8} bits", code="audio_format")
+        raise AudioError(f"unsupported sample width {width * 8} bits", code=CODE_AUDIO_FORMAT)
     usable = len(data) - len(data) % channels
     data = data[:usable]
     if channels > 1:
@@ -101,11 +102,11 @@ def read_wav(source: str | Path | BinaryIO) -> Pcm:
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.exists():
-            raise AudioError(f"{name}: no such file", code="audio_missing")
+            raise AudioError(f"{name}: no such file", code=CODE_AUDIO_MISSING)
         if path.is_dir():
-            raise AudioError(f"{name}: is a directory, expected a .wav file", code="audio_missing")
+            raise AudioError(f"{name}: is a directory, expected a .wav file", code=CODE_AUDIO_MISSING)
         if path.stat().st_size == 0:
-            raise AudioError(f"{name}: the file is empty", code="audio_empty")
+            raise AudioError(f"{name}: the file is empty", code=CODE_AUDIO_EMPTY)
     try:
         with wave.open(source if not isinstance(source, Path) else str(source), "rb") as wav:
             rate, width, channels = wav.getframerate(), wav.getsampwidth(), wav.getnchannels()
@@ -115,15 +116,15 @@ def read_wav(source: str | Path | BinaryIO) -> Pcm:
         raise AudioError(
             f"{name}: not a readable WAV file ({err}); convert it, e.g. "
             "`ffmpeg -i INPUT -ar 16000 -ac 1 out.wav`",
-            code="audio_format",
+            code=CODE_AUDIO_FORMAT,
         ) from err
     except OSError as err:
-        raise AudioError(f"{name}: cannot read ({err.strerror or err})", code="audio_missing") from err
+        raise AudioError(f"{name}: cannot read ({err.strerror or err})", code=CODE_AUDIO_MISSING) from err
     if rate <= 0 or channels <= 0:
-        raise AudioError(f"{name}: invalid WAV header (rate {rate}, channels {channels})", code="audio_format")
+        raise AudioError(f"{name}: invalid WAV header (rate {rate}, channels {channels})", code=CODE_AUDIO_FORMAT)
     pcm = _decode_frames(raw, width, channels)
     if len(pcm) == 0:
-        raise AudioError(f"{name}: contains no audio frames", code="audio_empty")
+        raise AudioError(f"{name}: contains no audio frames", code=CODE_AUDIO_EMPTY)
     return resample(pcm, rate)
 
 
@@ -147,12 +148,62 @@ def wav_bytes(pcm: Pcm, rate: int = SAMPLE_RATE) -> bytes:
     return buf.getvalue()
 
 
+class BlockFramer:
+    """The one cutter of PCM into 80 ms blocks: any lengths in, whole blocks out, the remainder kept.
+
+    ``feed`` returns the whole blocks completed so far (``start_ms`` counts on
+    from ``start_ms`` given here); what is left waits for the next call. At
+    the end of a stream, ``flush`` pads the remainder with silence into one
+    last block, ``take_rest`` hands it over as it is, and dropping the framer
+    drops it.
+    """
+
+    def __init__(self, start_ms: int = 0) -> None:
+        self.position_ms = start_ms
+        self._rest: Pcm = np.zeros(0, np.int16)
+
+    @property
+    def pending(self) -> int:
+        """Samples held back, short of a whole block."""
+        return len(self._rest)
+
+    def _emit(self, samples: Pcm) -> AudioBlock:
+        block = AudioBlock(samples, self.position_ms)
+        self.position_ms += BLOCK_MS
+        return block
+
+    def feed(self, pcm: Pcm) -> list[AudioBlock]:
+        """Append ``pcm``; returns the whole blocks it completes, in order."""
+        pcm = np.asarray(pcm, np.int16)
+        out: list[AudioBlock] = []
+        if len(self._rest):
+            need = BLOCK_SAMPLES - len(self._rest)
+            if len(pcm) < need:
+                self._rest = np.concatenate([self._rest, pcm])
+                return out
+            out.append(self._emit(np.concatenate([self._rest, pcm[:need]])))
+            pcm = pcm[need:]
+        whole = len(pcm) // BLOCK_SAMPLES
+        out += [self._emit(pcm[i * BLOCK_SAMPLES : (i + 1) * BLOCK_SAMPLES]) for i in range(whole)]
+        self._rest = pcm[whole * BLOCK_SAMPLES :].copy()
+        return out
+
+    def flush(self) -> list[AudioBlock]:
+        """The remainder zero-padded into one last block (none if nothing is held), then forgotten."""
+        if not len(self._rest):
+            return []
+        padded = np.zeros(BLOCK_SAMPLES, np.int16)
+        padded[: len(self._rest)] = self._rest
+        self._rest = np.zeros(0, np.int16)
+        return [self._emit(padded)]
+
+    def take_rest(self) -> Pcm:
+        """The remainder as it is, unpadded (and forget it); the position does not move."""
+        rest, self._rest = self._rest, np.zeros(0, np.int16)
+        return rest
+
+
 def blocks_of(pcm: Pcm, start_ms: int = 0) -> list[AudioBlock]:
-    """Split PCM into 80 ms blocks, zero-padding the last one."""
-    n = -(-len(pcm) // BLOCK_SAMPLES)
-    padded = np.zeros(n * BLOCK_SAMPLES, np.int16)
-    padded[: len(pcm)] = pcm
-    return [
-        AudioBlock(padded[i * BLOCK_SAMPLES : (i + 1) * BLOCK_SAMPLES], start_ms + i * BLOCK_MS)
-        for i in range(n)
-    ]
+    """A whole recording as 80 ms blocks, the last one zero-padded (:class:`BlockFramer` fed once, then flushed)."""
+    framer = BlockFramer(start_ms)
+    return framer.feed(pcm) + framer.flush()

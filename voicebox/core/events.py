@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from voicebox.core.errors import Stage
+
 __all__ = [
     "AudioPlayed",
     "DeviceLost",
@@ -187,12 +189,12 @@ class DeviceRestored(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ErrorEvent(Event):
-    """Something failed; ``code`` is the error's machine-readable code."""
+    """A stage of the turn failed; ``code`` is the error's machine-readable code, ``stage`` the stage's name."""
 
     name: ClassVar[str] = "error"
     code: str
     message: str
-    stage: str
+    stage: Stage
 
 
 EventSink = Callable[[Event], None]
@@ -207,5 +209,5 @@ def describe(event: Event) -> str:
     """A short human-readable line for the log."""
     f = event.fields()
     f.pop("time_s", None)
-    body = " ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}" for k, v in f.items())
+    body = " ".join(f"{k}={str(v)!r}" if isinstance(v, str) else f"{k}={v}" for k, v in f.items())
     return f"{event.name}: {body}"

@@ -6,7 +6,7 @@ import os
 import stat
 from pathlib import Path
 
-from voicebox.core.errors import VoiceboxError
+from voicebox.core.errors import CODE_UNSAFE_DIR, StorageError
 
 __all__ = ["private_dir", "private_socket", "unsafe_dir_reason"]
 
@@ -38,8 +38,8 @@ def private_dir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     info = path.stat()
     if info.st_uid != os.getuid():
-        raise VoiceboxError(f"{path}: owned by uid {info.st_uid}, not by you; choose another directory",
-                            code="unsafe_dir")
+        raise StorageError(f"{path}: owned by uid {info.st_uid}, not by you; choose another directory",
+                           code=CODE_UNSAFE_DIR)
     if stat.S_IMODE(info.st_mode) != 0o700:
         path.chmod(0o700)
     return path

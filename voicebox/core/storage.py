@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from voicebox.core.config import Config
-from voicebox.core.errors import SkillError
+from voicebox.core.errors import CODE_STORAGE_VALUE, SkillError
 
 __all__ = ["SkillStore", "Storage", "default_state_dir"]
 
@@ -141,7 +141,7 @@ class SkillStore:
             text = json.dumps(value)
         except (TypeError, ValueError) as err:
             raise SkillError(f"skill {self._skill}: value for {key!r} is not JSON-serializable: {err}",
-                             code="storage_value") from err
+                             code=CODE_STORAGE_VALUE) from err
         with self._storage.transaction() as db:
             db.execute("INSERT OR REPLACE INTO kv (skill, key, value) VALUES (?, ?, ?)", (self._skill, key, text))
 

@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from voicebox.core.errors import VoiceboxError
+from voicebox.core.errors import CODE_SERVICE_INSTALL, ServiceError
 from voicebox.core.resources import unit_template_path
 
 __all__ = ["Notifier", "WatchdogClock", "install_service", "unit_template", "unit_text"]
@@ -127,7 +127,7 @@ def install_service(unit_dir: Path, *, config_path: str | None, enable: bool) ->
     try:
         target.write_text(unit_text(_this_voicebox(), config_path), encoding="utf-8")
     except OSError as err:
-        raise VoiceboxError(f"cannot write {target}: {err.strerror or err}", code="service_install") from err
+        raise ServiceError(f"cannot write {target}: {err.strerror or err}", code=CODE_SERVICE_INSTALL) from err
     print(f"wrote {target}", file=sys.stderr)
     commands = [["systemctl", "--user", "daemon-reload"], ["systemctl", "--user", "enable", "--now", "voicebox"]]
     return commands if enable else commands[:1]

@@ -9,7 +9,7 @@ import numpy as np
 
 from voicebox.core.audio import SAMPLE_RATE, Pcm, to_float
 from voicebox.core.deferred import defer_import
-from voicebox.core.errors import RecognizerError
+from voicebox.core.errors import CODE_ASR_ENGINE, RecognizerError
 from voicebox.understand.asr import Recognition, collapse_repeats, looks_unreliable
 
 __all__ = ["FasterWhisperRecognizer"]
@@ -47,7 +47,7 @@ class FasterWhisperRecognizer:
             self._model = WhisperModel(str(model_dir), device="cpu", compute_type=compute_type, cpu_threads=threads,
                                        num_workers=1)
         except Exception as err:
-            raise RecognizerError(f"could not load the speech model in {model_dir}: {err}", code="asr_engine") from err
+            raise RecognizerError(f"could not load the speech model in {model_dir}: {err}", code=CODE_ASR_ENGINE) from err
         multilingual = self._model.model.is_multilingual
         self._tok = Tokenizer(self._model.hf_tokenizer, multilingual, task="transcribe", language="en")
         self._fe = self._model.feature_extractor
@@ -107,4 +107,4 @@ class FasterWhisperRecognizer:
         except RecognizerError:
             raise
         except Exception as err:
-            raise RecognizerError(f"speech recognition failed: {err}", code="asr_engine") from err
+            raise RecognizerError(f"speech recognition failed: {err}", code=CODE_ASR_ENGINE) from err

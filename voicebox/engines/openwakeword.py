@@ -12,7 +12,7 @@ import numpy as np
 
 from voicebox.core.audio import BLOCK_SAMPLES, Pcm
 from voicebox.core.deferred import defer_import
-from voicebox.core.errors import WakeError
+from voicebox.core.errors import CODE_WAKE_BLOCK, CODE_WAKE_ENGINE, WakeError
 from voicebox.engines.onnx import cpu_session
 from voicebox.hear.wake import GainControl, SilenceGate, block_dbfs
 
@@ -47,13 +47,13 @@ class OpenWakeWordDetector:
         try:
             import openwakeword.model as oww_model
         except ImportError as err:  # pragma: no cover - dependency declared
-            raise WakeError("openwakeword is not installed; run: pip install openwakeword", code="wake_engine") from err
+            raise WakeError("openwakeword is not installed; run: pip install openwakeword", code=CODE_WAKE_ENGINE) from err
         if noise_suppression:
             try:
                 import speexdsp_ns  # noqa: F401
             except ImportError as err:
                 raise WakeError("[wake] noise_suppression needs speexdsp-ns; run: pip install speexdsp-ns "
-                                "(or set noise_suppression = false)", code="wake_engine") from err
+                                "(or set noise_suppression = false)", code=CODE_WAKE_ENGINE) from err
         self._gain = gain
         try:
             self._model = oww_model.Model(
@@ -66,7 +66,7 @@ class OpenWakeWordDetector:
             )
             self._own_sessions(models, melspec_path, embedding_path, threads)
         except Exception as err:
-            raise WakeError(f"could not load wake-word models: {err}", code="wake_engine") from err
+            raise WakeError(f"could not load wake-word models: {err}", code=CODE_WAKE_ENGINE) from err
         if vad_threshold > 0 and vad_path is not None:
             # Set up after construction: openWakeWord would look for its own copy of the VAD model.
             from openwakeword.vad import VAD
@@ -107,7 +107,7 @@ class OpenWakeWordDetector:
     def process(self, block: Pcm) -> dict[str, float]:
         """Scores for each model (names as configured, e.g. ``hey_jarvis``)."""
         if len(block) != BLOCK_SAMPLES:
-            raise WakeError(f"wake detector needs {BLOCK_SAMPLES}-sample blocks, got {len(block)}", code="wake_block")
+            raise WakeError(f"wake detector needs {BLOCK_SAMPLES}-sample blocks, got {len(block)}", code=CODE_WAKE_BLOCK)
         if self._gate is not None and self._gate.gated(block_dbfs(block)):
             if self._gain is not None:
                 block = self._gain.apply(block)

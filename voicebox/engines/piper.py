@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from voicebox.core.audio import Pcm
-from voicebox.core.errors import SynthesisError
+from voicebox.core.errors import CODE_TTS_ENGINE, SynthesisError
 from voicebox.engines.onnx import cpu_session
-from voicebox.speak.tts import speech_pieces
+from voicebox.speak.sentences import speech_pieces
 
 __all__ = ["PiperSynthesizer"]
 
@@ -25,7 +25,7 @@ class PiperSynthesizer:
             config = PiperConfig.from_dict(json.loads(Path(f"{model_path}.json").read_text(encoding="utf-8")))
             session = cpu_session(model_path, threads)
         except Exception as err:
-            raise SynthesisError(f"could not load voice {model_path}: {err}", code="tts_engine") from err
+            raise SynthesisError(f"could not load voice {model_path}: {err}", code=CODE_TTS_ENGINE) from err
         self._voice = PiperVoice(session=session, config=config)
         self._syn = SynthesisConfig(length_scale=length_scale, volume=volume)
         self.sample_rate: int = config.sample_rate
@@ -39,11 +39,11 @@ class PiperSynthesizer:
         self._syn = SynthesisConfig(length_scale=self._syn.length_scale, volume=volume)
 
     def synthesize(self, text: str) -> Iterator[Pcm]:
-        """One int16 chunk per piece of :func:`~voicebox.speak.tts.speech_pieces` (sentences, long ones in parts)."""
+        """One int16 chunk per piece of :func:`~voicebox.speak.sentences.speech_pieces` (sentences, long ones in parts)."""
         try:
             for part in speech_pieces(text):
                 if part.strip():
                     for chunk in self._voice.synthesize(part, self._syn):
                         yield chunk.audio_int16_array
         except Exception as err:
-            raise SynthesisError(f"speech synthesis failed: {err}", code="tts_engine") from err
+            raise SynthesisError(f"speech synthesis failed: {err}", code=CODE_TTS_ENGINE) from err

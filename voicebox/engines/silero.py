@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from voicebox.core.audio import Pcm
-from voicebox.core.errors import VoiceboxError
+from voicebox.core.errors import CODE_VAD_ENGINE, VadError
 from voicebox.engines.onnx import cpu_session
 
 __all__ = ["SileroVad"]
@@ -22,7 +22,7 @@ class SileroVad:
         try:
             self._session = cpu_session(model_path, threads)
         except Exception as err:
-            raise VoiceboxError(f"could not load VAD model {model_path}: {err}", code="vad_engine") from err
+            raise VadError(f"could not load VAD model {model_path}: {err}", code=CODE_VAD_ENGINE) from err
         self._sr = np.array(16000, dtype=np.int64)
         self.reset()
 

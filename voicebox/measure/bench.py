@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from voicebox.audio_io.sinks import NullSink
-from voicebox.core.audio import BLOCK_MS, BLOCK_SAMPLES, SAMPLE_RATE, AudioBlock, Pcm, blocks_of, read_wav, resample, write_wav
+from voicebox.core.audio import BLOCK_MS, SAMPLE_RATE, AudioBlock, BlockFramer, Pcm, read_wav, resample, write_wav
 from voicebox.core.config import Config, scratch_config
-from voicebox.core.errors import VoiceboxError
+from voicebox.core.errors import CODE_BENCH_STARTUP, MeasureError
 from voicebox.core.events import AudioPlayed, Event, NoSpeech, SpeechEnded, Transcript, TurnFinished, WakeDetected
 from voicebox.core.resources import shared_audio_dir
 from voicebox.daemon.assistant import build_engines, model_store
@@ -83,12 +83,12 @@ def wake_clip(root: Path | None, engines: Engines) -> Pcm:
 
 async def _paced(fast: Pcm, realtime: Pcm, done: asyncio.Event) -> AsyncIterator[AudioBlock]:
     """``fast`` as quickly as it is consumed, then ``realtime`` block by block as a microphone delivers it."""
-    n_fast = -(-len(fast) // BLOCK_SAMPLES)
-    padded = np.zeros(n_fast * BLOCK_SAMPLES, np.int16)
-    padded[: len(fast)] = fast
+    framer = BlockFramer()
+    fast_blocks = framer.feed(fast) + framer.flush()  # its last block padded: the real-time part starts on a block
+    n_fast = len(fast_blocks)
     loop = asyncio.get_running_loop()
     start = 0.0
-    for i, block in enumerate(blocks_of(np.concatenate([padded, realtime]))):
+    for i, block in enumerate(fast_blocks + framer.feed(realtime) + framer.flush()):
         if done.is_set():
             return
         if i < n_fast:
@@ -192,8 +192,8 @@ def measure_startup(config: Config, audio: Pcm) -> tuple[float, float]:
     ready = [e for e in events if e.get("event") == "ready"]
     turns = [e for e in events if e.get("event") == "turn_finished"]
     if proc.returncode != 0 or not ready or not turns:
-        raise VoiceboxError(f"bench: the start-up run failed (exit {proc.returncode}, {len(turns)} turns): "
-                            f"{proc.stderr.strip()[-300:]}", code="bench_startup")
+        raise MeasureError(f"bench: the start-up run failed (exit {proc.returncode}, {len(turns)} turns): "
+                           f"{proc.stderr.strip()[-300:]}", code=CODE_BENCH_STARTUP)
     # The process's own peak (VmHWM), as it reports it: ru_maxrss of a child would also count this process's
     # memory, which a child started with vfork carries until it execs.
     return ready[0]["time_s"] - started, max(t["peak_rss_mb"] for t in turns)

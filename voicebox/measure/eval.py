@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from voicebox.core.audio import BLOCK_SAMPLES
 from voicebox.core.config import Config
 from voicebox.daemon.assistant import load_asr, load_skill_set, model_store
 from voicebox.measure.eval_data import Clip, clip_stream, load_pcm, mix_at_snr, read_manifest, wake_model_for
@@ -82,7 +83,7 @@ def _wake_results(clips: list[Clip], config: Config, rules: list[WakeRule], work
     front_ends = sorted({r.front_end for r in rules}, key=lambda f: f.name)
     jobs = [ScoreJob(name, fe, s.pcm, files, with_vad=True)
             for fe in front_ends for name, s in {**conditions, **neg_parts}.items()]
-    blocks = sum(len(j.pcm) for j in jobs) // 1280
+    blocks = sum(len(j.pcm) for j in jobs) // BLOCK_SAMPLES
     log(f"wake word: scoring {blocks} blocks ({blocks * 0.08 / 60:.0f} min of audio through {len(front_ends)} "
         f"front end(s)) in {workers} process(es)")
     scored = score_streams(jobs, workers)

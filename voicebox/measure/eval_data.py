@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from voicebox.core.audio import BLOCK_SAMPLES, SAMPLE_RATE, Pcm, read_wav
-from voicebox.core.errors import VoiceboxError
+from voicebox.core.audio import BLOCK_SAMPLES, SAMPLE_RATE, Pcm, blocks_of, read_wav
+from voicebox.core.errors import CODE_EVAL_MANIFEST, MeasureError
 
 __all__ = ["Clip", "Stream", "clip_stream", "mix_at_snr", "read_manifest", "wake_model_for"]
 
@@ -42,25 +42,25 @@ def wake_model_for(transcript: str) -> str | None:
 def read_manifest(path: Path) -> list[Clip]:
     """Rows of a manifest.tsv (columns path, kind, transcript; paths relative to its folder)."""
     if not path.is_file():
-        raise VoiceboxError(f"{path}: no such manifest; pass --manifest PATH/manifest.tsv", code="eval_manifest")
+        raise MeasureError(f"{path}: no such manifest; pass --manifest PATH/manifest.tsv", code=CODE_EVAL_MANIFEST)
     with open(path, encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
         missing = {"path", "kind", "transcript"} - set(reader.fieldnames or ())
         if missing:
-            raise VoiceboxError(f"{path}: missing column(s) {', '.join(sorted(missing))}; a manifest is tab-separated "
-                                "with a header row naming at least path, kind and transcript", code="eval_manifest")
+            raise MeasureError(f"{path}: missing column(s) {', '.join(sorted(missing))}; a manifest is tab-separated "
+                               "with a header row naming at least path, kind and transcript", code=CODE_EVAL_MANIFEST)
         clips = []
         for line, row in enumerate(reader, 2):
             kind = (row["kind"] or "").strip()
             if kind not in KINDS:
-                raise VoiceboxError(f"{path}:{line}: kind {kind!r} is not one of {', '.join(KINDS)}", code="eval_manifest")
+                raise MeasureError(f"{path}:{line}: kind {kind!r} is not one of {', '.join(KINDS)}", code=CODE_EVAL_MANIFEST)
             clip_path = path.parent / (row["path"] or "")
             if not clip_path.is_file():
-                raise VoiceboxError(f"{path}:{line}: {clip_path} not found (paths are relative to the manifest's folder)",
-                                    code="eval_manifest")
+                raise MeasureError(f"{path}:{line}: {clip_path} not found (paths are relative to the manifest's folder)",
+                                   code=CODE_EVAL_MANIFEST)
             clips.append(Clip(clip_path, kind, (row["transcript"] or "").strip()))
     if not clips:
-        raise VoiceboxError(f"{path}: the manifest lists no clips", code="eval_manifest")
+        raise MeasureError(f"{path}: the manifest lists no clips", code=CODE_EVAL_MANIFEST)
     return clips
 
 
@@ -83,9 +83,8 @@ class Stream:
 
 
 def _padded(pcm: Pcm) -> Pcm:
-    out = np.zeros(-(-len(pcm) // BLOCK_SAMPLES) * BLOCK_SAMPLES, np.int16)
-    out[: len(pcm)] = pcm
-    return out
+    blocks = blocks_of(pcm)  # the last one zero-padded
+    return np.concatenate([b.samples for b in blocks]) if blocks else np.zeros(0, np.int16)
 
 
 def clip_stream(clips: Sequence[Pcm], gap_s: float = GAP_S, seed: int = 0) -> Stream:
@@ -124,7 +123,7 @@ def mix_at_snr(stream: Stream, noise: Pcm, snr_db: float, *, min_noise_rms: floa
     stretches; each clip's gap before it gets the same noise level.
     """
     if len(noise) == 0:
-        raise VoiceboxError("noise mixing needs negative audio; the manifest has none", code="eval_manifest")
+        raise MeasureError("noise mixing needs negative audio; the manifest has none", code=CODE_EVAL_MANIFEST)
     out = stream.pcm.astype(np.float64)
     offset = 0
     previous_end = 0

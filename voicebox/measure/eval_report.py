@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from voicebox.core.errors import VoiceboxError
+from voicebox.core.errors import CODE_EVAL_REPORT, MeasureError
 from voicebox.measure.eval_wake import FA_BUDGET_PER_HOUR, WakeResult
 
 __all__ = ["print_table", "write_report"]
@@ -112,7 +112,7 @@ def write_report(folder: Path, summary: dict[str, Any], wake: dict[str, list[Wak
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise VoiceboxError(f"cannot create report folder {folder}: {err.strerror or err}", code="eval_report") from err
+        raise MeasureError(f"cannot create report folder {folder}: {err.strerror or err}", code=CODE_EVAL_REPORT) from err
     (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     for r in wake.get("default", []):
         _plot_det(folder / f"det_{r.model}.png", [(c, r, c) for c in r.det], f"{r.model}: miss rate vs false wakes")

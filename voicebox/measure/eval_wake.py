@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from voicebox.core.audio import BLOCK_MS, BLOCK_SAMPLES, Pcm
+from voicebox.core.audio import BLOCK_MS, BlockFramer, Pcm
 from voicebox.measure.metrics import DetPoint, count_false_wakes, det_curve, false_wakes_per_hour, miss_rate, operating_point
 
 __all__ = ["FrontEnd", "ModelFiles", "ScoreJob", "WakeResult", "WakeRule", "evaluate_rule", "score_streams"]
@@ -72,11 +72,11 @@ def _run_job(job: ScoreJob) -> tuple[str, str, dict[str, Scores], Scores | None]
                                     noise_suppression=fe.noise_suppression, silence_dbfs=fe.silence_dbfs,
                                     gain=GainControl(max_gain_db=fe.max_gain_db) if fe.gain else None)
     vad = VAD(model_path=str(job.files.vad), n_threads=1) if job.with_vad else None
-    n = len(job.pcm) // BLOCK_SAMPLES
+    blocks = BlockFramer().feed(job.pcm)  # whole blocks only: a tail short of one is not scored
+    n = len(blocks)
     scores = {name: np.zeros(n, np.float32) for name in job.files.models}
     speech = np.zeros(n, np.float32) if vad is not None else None
-    for i in range(n):
-        block = job.pcm[i * BLOCK_SAMPLES : (i + 1) * BLOCK_SAMPLES]
+    for i, block in enumerate(b.samples for b in blocks):
         for name, value in detector.process(block).items():
             scores[name][i] = value
         if vad is not None and speech is not None:

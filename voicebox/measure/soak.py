@@ -20,7 +20,7 @@ import numpy as np
 
 from voicebox.core.audio import SAMPLE_RATE, Pcm, read_wav, resample
 from voicebox.core.config import Config, scratch_config
-from voicebox.core.errors import VoiceboxError
+from voicebox.core.errors import CODE_SOAK_AUDIO, CODE_SOAK_COMMANDS, CODE_SOAK_PLAN, CODE_SOAK_START, MeasureError
 from voicebox.core.resources import shared_audio_dir
 
 __all__ = ["Cue", "SoakReport", "plan", "score"]
@@ -82,8 +82,8 @@ def _shared_audio(arg: str | None) -> Path:
     found = shared_audio_dir(arg)
     if found is not None:
         return found
-    raise VoiceboxError("recordings not found: pass --audio DIR (a folder with manifest.tsv, e.g. ../shared/audio) "
-                        "or set VOICEBOX_SHARED_AUDIO", code="soak_audio")
+    raise MeasureError("recordings not found: pass --audio DIR (a folder with manifest.tsv, e.g. ../shared/audio) "
+                       "or set VOICEBOX_SHARED_AUDIO", code=CODE_SOAK_AUDIO)
 
 
 def _silence(ms: int) -> Pcm:
@@ -118,7 +118,7 @@ def plan(config: Config, audio_dir: Path, *, minutes: float, every_s: float, see
         if match is not None:
             usable.append((text, pcm, match))
     if not usable:
-        raise VoiceboxError("no soak command is understood by the loaded skills", code="soak_commands")
+        raise MeasureError("no soak command is understood by the loaded skills", code=CODE_SOAK_COMMANDS)
     timers = sorted((u for u in usable if "timer" in u[0].lower()), key=lambda u: u[0] in _REAL_COMMANDS)
     others = [u for u in usable if "timer" not in u[0].lower()] or usable
     wake = read_wav(audio_dir / _WAKE_CLIP)
@@ -133,7 +133,7 @@ def plan(config: Config, audio_dir: Path, *, minutes: float, every_s: float, see
         text, pcm, match = timers[0] if k in timer_slots else others[k % len(others)]
         piece = np.concatenate([_silence(800), wake, _silence(150), pcm, _silence(2500)])
         if len(piece) * 1000 // SAMPLE_RATE >= every_ms:
-            raise VoiceboxError(f"--every-s {every_s} is shorter than one wake word + command", code="soak_plan")
+            raise MeasureError(f"--every-s {every_s} is shorter than one wake word + command", code=CODE_SOAK_PLAN)
         cues.append(Cue(start, start + len(piece) * 1000 // SAMPLE_RATE, text, match.skill, match.intent,
                         30.0 if "timer" in text.lower() else 0.0))
         pieces.append(piece)
@@ -147,8 +147,8 @@ def plan(config: Config, audio_dir: Path, *, minutes: float, every_s: float, see
     if rest_at_ms is not None:
         at = max([rest_at_ms] + [c.end_ms for c in cues if c.start_ms <= rest_at_ms < c.end_ms])
         if any(at < c.start_ms < at + rest_ms for c in cues) or at + rest_ms > total_ms:
-            raise VoiceboxError(f"--every-s {every_s} leaves no room for a quiet moment at {at / 60_000:.1f} min",
-                                code="soak_plan")
+            raise MeasureError(f"--every-s {every_s} leaves no room for a quiet moment at {at / 60_000:.1f} min",
+                               code=CODE_SOAK_PLAN)
         rest_starts.insert(0, at)
     starts = sorted([*((c.start_ms, p) for c, p in zip(cues, pieces, strict=True)), *((at, rest) for at in rest_starts)],
                     key=lambda b: b[0])
@@ -308,7 +308,7 @@ def _stream_through_daemon(config_path: Path, cues: list[Cue], stream: Iterator[
     proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     stdin, stdout, stderr = proc.stdin, proc.stdout, proc.stderr
     if stdin is None or stdout is None or stderr is None:
-        raise VoiceboxError("could not start the daemon with pipes", code="soak_start")
+        raise MeasureError("could not start the daemon with pipes", code=CODE_SOAK_START)
     events: list[dict[str, Any]] = []
     stderr_tail: list[str] = []
 

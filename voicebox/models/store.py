@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from voicebox.core.errors import ModelError
+from voicebox.core.errors import CODE_MODEL_CORRUPT, CODE_MODEL_MISSING, CODE_MODEL_SOURCE, CODE_MODEL_UNKNOWN, ModelError
 from voicebox.models.catalogue import SOURCES, STAMP_NAME, ModelInfo, load_catalogue
 
 __all__ = ["ModelStore", "default_models_dir", "list_rows", "sha256_file"]
@@ -48,7 +48,7 @@ class ModelStore:
             return self.catalogue[name]
         except KeyError:
             known = ", ".join(self.catalogue)
-            raise ModelError(f"unknown model {name!r}; known models: {known}", code="model_unknown") from None
+            raise ModelError(f"unknown model {name!r}; known models: {known}", code=CODE_MODEL_UNKNOWN) from None
 
     def dir(self, name: str) -> Path:
         """The folder that holds model ``name`` (whether or not it is installed)."""
@@ -57,7 +57,7 @@ class ModelStore:
     def file(self, name: str, filename: str) -> Path:
         """The path of one file of model ``name``."""
         if filename not in {f.name for f in self.info(name).files}:
-            raise ModelError(f"model {name!r} has no file {filename!r}", code="model_unknown")
+            raise ModelError(f"model {name!r} has no file {filename!r}", code=CODE_MODEL_UNKNOWN)
         return self.dir(name) / filename
 
     def status(self, name: str) -> str:
@@ -113,14 +113,14 @@ class ModelStore:
         problems += [f"model {n!r} in {self.root} is corrupt ({detail})" for n, detail in corrupt.items()]
         fix = " ".join([*missing, *corrupt])
         raise ModelError(f"{'; '.join(problems)}; run: voicebox models pull {fix}",
-                         code="model_missing" if missing else "model_corrupt")
+                         code=CODE_MODEL_MISSING if missing else CODE_MODEL_CORRUPT)
 
     def pull(self, names: Iterable[str], *, progress: bool = True, allow_unverified: bool = False,
              source: str = "auto") -> list[str]:
         """Fetch, verify and install the named models that are not installed intact; return those installed."""
         if source not in SOURCES:
             raise ModelError(f"unknown model source {source!r}; choose one of {', '.join(SOURCES)}",
-                             code="model_source")
+                             code=CODE_MODEL_SOURCE)
         infos = [self.info(n) for n in dict.fromkeys(names)]
         todo = [i for i in infos if self._check(i)[0] != "installed"]
         if not todo:

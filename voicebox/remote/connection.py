@@ -24,19 +24,23 @@ from wyoming.error import Error
 from wyoming.event import Event, async_read_event
 from wyoming.server import AsyncEventHandler, AsyncServer
 
-from voicebox.core.audio import BLOCK_MS, BLOCK_SAMPLES, SAMPLE_RATE, AudioBlock, Pcm
-from voicebox.core.errors import ConfigError, VoiceboxError
+from voicebox.core.audio import SAMPLE_RATE, AudioBlock, BlockFramer, Pcm
+from voicebox.core.errors import (
+    CODE_AUDIO_FORMAT,
+    CODE_BAD_EVENT,
+    CODE_BUSY,
+    CODE_MALFORMED,
+    CODE_TOO_LARGE,
+    CODE_TRUNCATED,
+    ConfigError,
+    ProtocolError,
+    VoiceboxError,
+)
 from voicebox.core.permissions import private_socket
 
 __all__ = ["AudioReceiver", "GuardedHandler", "Limits", "ProtocolError", "check_uri", "start_server"]
 
 _LOG = logging.getLogger(__name__)
-
-
-class ProtocolError(VoiceboxError):
-    """A peer sent something that is not a valid, acceptable Wyoming event."""
-
-    code = "protocol"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +67,7 @@ class _BoundedReader:
 
     async def readexactly(self, n: int) -> bytes:
         if not isinstance(n, int) or n > self._max:
-            raise ProtocolError(f"event declares {n!r} bytes, more than the {self._max} allowed", code="too_large")
+            raise ProtocolError(f"event declares {n!r} bytes, more than the {self._max} allowed", code=CODE_TOO_LARGE)
         return await self._reader.readexactly(n)
 
 
@@ -75,18 +79,18 @@ async def read_event(reader: asyncio.StreamReader, max_bytes: int) -> Event | No
     except ProtocolError:
         raise
     except asyncio.IncompleteReadError as err:
-        raise ProtocolError("the connection closed in the middle of an event", code="truncated") from err
+        raise ProtocolError("the connection closed in the middle of an event", code=CODE_TRUNCATED) from err
     except (ConnectionError, OSError):
         return None
     except Exception as err:  # a malformed header: wrong types, missing "type", bad nesting
-        raise ProtocolError(f"malformed event header ({type(err).__name__}: {err})", code="malformed") from err
+        raise ProtocolError(f"malformed event header ({type(err).__name__}: {err})", code=CODE_MALFORMED) from err
     if event is None:
         if bounded.at_end:
             return None
         # The library reads a JSON or length error as end of stream; it is not one.
-        raise ProtocolError("malformed event header (not a JSON object line, or over 64 KiB)", code="malformed")
+        raise ProtocolError("malformed event header (not a JSON object line, or over 64 KiB)", code=CODE_MALFORMED)
     if not isinstance(event.type, str) or not isinstance(event.data, dict):
-        raise ProtocolError("malformed event: 'type' must be a string and 'data' an object", code="malformed")
+        raise ProtocolError("malformed event: 'type' must be a string and 'data' an object", code=CODE_MALFORMED)
     return event
 
 
@@ -118,7 +122,7 @@ class GuardedHandler(AsyncEventHandler):
         """Read and handle events until the peer leaves, misbehaves, or the server stops."""
         self._is_running = True
         if len(self.active) >= self.limits.max_clients:
-            await self.send_error(f"server busy: {self.limits.max_clients} connections already", "busy")
+            await self.send_error(f"server busy: {self.limits.max_clients} connections already", CODE_BUSY)
             self.writer.close()
             return
         self.active.add(self)
@@ -129,7 +133,7 @@ class GuardedHandler(AsyncEventHandler):
                     if event is None or not await self.handle_event(event):
                         break
                 except (ProtocolError, KeyError, TypeError, ValueError) as err:
-                    code = err.code if isinstance(err, ProtocolError) else "bad_event"
+                    code = err.code if isinstance(err, ProtocolError) else CODE_BAD_EVENT
                     text = err.message if isinstance(err, ProtocolError) else f"bad event fields: {err!r}"
                     _LOG.warning("wyoming client %s: %s; closing", self.peer, text)
                     await self.send_error(text, code)
@@ -191,8 +195,12 @@ class AudioReceiver:
 
     def __init__(self) -> None:
         self._convert = AudioChunkConverter(rate=SAMPLE_RATE, width=2, channels=1)
-        self._pending = np.zeros(0, np.int16)
-        self.position_ms = 0
+        self._framer = BlockFramer()
+
+    @property
+    def position_ms(self) -> int:
+        """Stream position just after the last whole block handed out."""
+        return self._framer.position_ms
 
     def feed(self, event: Event) -> list[AudioBlock]:
         """Convert one ``audio-chunk`` event; returns the whole blocks it completes."""
@@ -201,23 +209,16 @@ class AudioReceiver:
         if not (isinstance(rate, int) and 1000 <= rate <= 192_000 and width in (1, 2, 3, 4)
                 and isinstance(channels, int) and 1 <= channels <= 8):
             raise ProtocolError(f"unsupported audio format: rate={rate!r} width={width!r} channels={channels!r}; "
-                                "send 16-bit PCM at 8-192 kHz, 1-8 channels", code="audio_format")
+                                "send 16-bit PCM at 8-192 kHz, 1-8 channels", code=CODE_AUDIO_FORMAT)
         if len(chunk.audio) % (width * channels):
             raise ProtocolError(f"audio payload of {len(chunk.audio)} bytes is not whole {width * channels}-byte frames",
-                                code="audio_format")
+                                code=CODE_AUDIO_FORMAT)
         pcm = np.frombuffer(self._convert.convert(chunk).audio, "<i2").astype(np.int16)
-        self._pending = np.concatenate([self._pending, pcm])
-        blocks: list[AudioBlock] = []
-        while len(self._pending) >= BLOCK_SAMPLES:
-            blocks.append(AudioBlock(self._pending[:BLOCK_SAMPLES], self.position_ms))
-            self._pending = self._pending[BLOCK_SAMPLES:]
-            self.position_ms += BLOCK_MS
-        return blocks
+        return self._framer.feed(pcm)
 
     def flush(self) -> Pcm:
-        """The samples left over after the last whole block (and forget them)."""
-        rest, self._pending = self._pending, np.zeros(0, np.int16)
-        return rest
+        """The samples left over after the last whole block, unpadded (and forget them)."""
+        return self._framer.take_rest()
 
 
 def pcm_chunk(pcm: Pcm, timestamp_ms: int | None = None) -> Event:

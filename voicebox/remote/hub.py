@@ -32,6 +32,7 @@ from wyoming.tts import Synthesize
 
 from voicebox.core.audio import SAMPLE_RATE, AudioBlock, Pcm
 from voicebox.core.conversation import origin
+from voicebox.core.errors import CODE_HELLO, CODE_NO_SPEECH, CODE_UNAUTHORIZED, Stage
 from voicebox.core.events import ErrorEvent, EventSink, NoSpeech, SpeechEnded, SynthesisStarted, Transcript
 from voicebox.core.events import Event as VoiceboxEvent
 from voicebox.daemon.assistant import Assistant, load_vad
@@ -58,6 +59,9 @@ _QUEUE_BLOCKS = 64  # 5 s of command audio waiting for the VAD at most
 _OUTBOX = 512
 _PUT_TIMEOUT_S = 2.0
 _REPLY_CHUNK = SAMPLE_RATE // 2  # reply audio goes out in 0.5 s events
+# Errors that end a turn before its reply, told to the satellite so that it stops streaming: a wake-word
+# failure does not end the turn, and a failure while speaking comes after the command was heard.
+_TURN_ENDING = frozenset(Stage) - {Stage.WAKE, Stage.TTS, Stage.AUDIO_OUT}
 
 
 class RemoteSink:
@@ -118,7 +122,7 @@ class SatelliteHandler(GuardedHandler):
             first = err.message
         if first:
             _LOG.warning("satellite %s refused: %s", self.peer, first)
-            await self.send_error(first, "unauthorized" if "token" in first else "hello")
+            await self.send_error(first, CODE_UNAUTHORIZED if "token" in first else CODE_HELLO)
             self.writer.close()
             return
         await super().run()
@@ -171,8 +175,8 @@ class SatelliteHandler(GuardedHandler):
         if isinstance(event, Transcript):
             self._send_now(TranscriptEvent(text=event.text).event())
         elif isinstance(event, NoSpeech):
-            self._send_now(Error(text="no speech after the wake word", code="no_speech").event())
-        elif isinstance(event, ErrorEvent) and event.stage == "turn":
+            self._send_now(Error(text="no speech after the wake word", code=CODE_NO_SPEECH).event())
+        elif isinstance(event, ErrorEvent) and event.stage in _TURN_ENDING:
             self._send_now(Error(text=event.message, code=event.code).event())
         elif isinstance(event, SynthesisStarted):
             self._send_now(Synthesize(text=event.text).event())

@@ -32,7 +32,14 @@ from wyoming.snd import Played
 from voicebox.audio_io.sinks import AudioSink
 from voicebox.core.audio import SAMPLE_RATE, AudioBlock
 from voicebox.core.config import Config
-from voicebox.core.errors import DeviceError, VoiceboxError
+from voicebox.core.errors import (
+    CODE_HUB_LOST,
+    CODE_HUB_REFUSED,
+    CODE_HUB_UNREACHABLE,
+    CODE_NO_SPEECH,
+    NetworkError,
+    RemoteError,
+)
 from voicebox.core.events import Event as VoiceboxEvent
 from voicebox.core.events import EventSink, WakeDetected
 from voicebox.hear.wake import WakeDecider, WakeDetector
@@ -97,12 +104,12 @@ class Satellite:
         await self._client.write_event(event)
 
     async def connect(self) -> None:
-        """Connect and introduce this satellite; raises :class:`VoiceboxError` if the hub refuses."""
+        """Connect and introduce this satellite; raises :class:`NetworkError` if unreachable, :class:`RemoteError` if refused."""
         client = AsyncClient.from_uri(self.hub_uri, connect_timeout=10.0)
         try:
             await client.connect()
         except (OSError, TimeoutError) as err:
-            raise DeviceError(f"cannot reach the hub at {self.hub_uri}: {err}", code="hub_unreachable") from err
+            raise NetworkError(f"cannot reach the hub at {self.hub_uri}: {err}", code=CODE_HUB_UNREACHABLE) from err
         self._client = client
         about = SatelliteInfo(name=self.name, area=self.area or None, attribution=Attribution(name="voicebox", url=""),
                               installed=True, description="voicebox satellite", version=None, has_vad=False,
@@ -114,7 +121,7 @@ class Satellite:
         if reply is None or Error.is_type(reply.type) or not RunSatellite.is_type(reply.type):
             text = Error.from_event(reply).text if reply is not None and Error.is_type(reply.type) else "no answer"
             await self.close()
-            raise VoiceboxError(f"the hub at {self.hub_uri} refused this satellite: {text}", code="hub_refused")
+            raise RemoteError(f"the hub at {self.hub_uri} refused this satellite: {text}", code=CODE_HUB_REFUSED)
 
     async def run(self, blocks: AsyncIterator[AudioBlock], *, linger_s: float = 10.0) -> None:
         """Serve until the audio ends (then wait up to ``linger_s`` for replies in flight) or the hub goes."""
@@ -125,7 +132,7 @@ class Satellite:
         try:
             await asyncio.wait([receiver, listener], return_when=asyncio.FIRST_COMPLETED)
             if not listener.done():
-                raise DeviceError(f"lost the connection to the hub at {self.hub_uri}", code="hub_lost")
+                raise NetworkError(f"lost the connection to the hub at {self.hub_uri}", code=CODE_HUB_LOST)
             listener.result()
             deadline = time.perf_counter() + linger_s
             while (self.streaming or self.replies_pending) and not receiver.done() and time.perf_counter() < deadline:
@@ -188,7 +195,7 @@ class Satellite:
 
     async def _on_error(self, event: Event) -> None:
         err = Error.from_event(event)
-        if err.code != "no_speech":
+        if err.code != CODE_NO_SPEECH:
             _LOG.warning("hub: %s (%s)", err.text, err.code)
         self.emit(HubTranscript(text=""))
         await self._stop_streaming()

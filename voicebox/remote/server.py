@@ -25,12 +25,13 @@ from voicebox.audio_io.sinks import NullSink
 from voicebox.core.audio import SAMPLE_RATE, Pcm
 from voicebox.core.config import Config
 from voicebox.core.conversation import origin
-from voicebox.core.errors import VoiceboxError
+from voicebox.core.errors import CODE_OUT_OF_ORDER, CODE_TEXT_TOO_LONG, RemoteError
 from voicebox.core.events import EventSink
 from voicebox.hear.wake import WakeDecider, WakeDetector
 from voicebox.remote.connection import AudioReceiver, GuardedHandler, Limits, start_server
 from voicebox.remote.info import build_info
-from voicebox.remote.speech import SentenceBuffer, send_all, synthesize_events, transcribe, transcript_events
+from voicebox.remote.speech import send_all, synthesize_events, transcribe, transcript_events
+from voicebox.speak.sentences import SentenceBuffer
 from voicebox.turn.pipeline import Engines, Pipeline, Understanding
 from voicebox.understand.asr import Recognition
 
@@ -157,8 +158,8 @@ class ServiceHandler(GuardedHandler):
     # ---- text to speech -------------------------------------------------------------------------------
     async def _speak(self, text: str) -> None:
         if len(text) > self.s.config.wyoming.max_text_chars:
-            raise VoiceboxError(f"text of {len(text)} characters is over the {self.s.config.wyoming.max_text_chars} "
-                                "allowed ([wyoming] max_text_chars)", code="text_too_long")
+            raise RemoteError(f"text of {len(text)} characters is over the {self.s.config.wyoming.max_text_chars} "
+                              "allowed ([wyoming] max_text_chars)", code=CODE_TEXT_TOO_LONG)
         if not text.strip():
             return
         engines = self.s.engines
@@ -177,7 +178,7 @@ class ServiceHandler(GuardedHandler):
     async def _synth_chunk(self, event: Event) -> None:
         chunk = SynthesizeChunk.from_event(event)
         if self._text is None:
-            raise VoiceboxError("synthesize-chunk without synthesize-start", code="out_of_order")
+            raise RemoteError("synthesize-chunk without synthesize-start", code=CODE_OUT_OF_ORDER)
         for sentence in self._text.add(str(chunk.text)):
             await self._speak(sentence)
 
@@ -192,7 +193,7 @@ class ServiceHandler(GuardedHandler):
         if not isinstance(text, str):
             raise TypeError("'text' must be a string")
         if len(text) > self.s.config.wyoming.max_text_chars:
-            raise VoiceboxError(f"text of {len(text)} characters is too long", code="text_too_long")
+            raise RemoteError(f"text of {len(text)} characters is too long", code=CODE_TEXT_TOO_LONG)
         return text
 
     async def _recognize(self, event: Event) -> None:

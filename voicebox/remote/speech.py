@@ -16,10 +16,9 @@ from voicebox.core.audio import Pcm
 from voicebox.speak.tts import Synthesizer
 from voicebox.understand.asr import Recognition, Recognizer
 
-__all__ = ["SentenceBuffer", "synthesize_events", "transcribe", "transcript_events"]
+__all__ = ["synthesize_events", "transcribe", "transcript_events"]
 
 _CHUNK_S = 0.1  # audio per audio-chunk event
-_SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*\s+")
 
 
 async def transcribe(asr: Recognizer, pool: concurrent.futures.Executor, pcm: Pcm) -> Recognition:
@@ -61,31 +60,6 @@ async def synthesize_events(tts: Synthesizer, pool: concurrent.futures.Executor,
             yield AudioChunk(rate=rate, width=2, channels=1, audio=piece.tobytes(), timestamp=position_ms).event()
             position_ms += len(piece) * 1000 // rate
     yield AudioStop(timestamp=position_ms).event()
-
-
-class SentenceBuffer:
-    """Collects streamed text and hands out whole sentences; bounded by ``max_chars``."""
-
-    def __init__(self, max_chars: int) -> None:
-        self._text = ""
-        self._max = max_chars
-
-    def add(self, text: str) -> list[str]:
-        """Append a chunk; returns the sentences it completed (or an overlong run without an end)."""
-        self._text += text
-        done: list[str] = []
-        while (m := _SENTENCE_END.search(self._text)) is not None:
-            done.append(self._text[: m.end()].strip())
-            self._text = self._text[m.end() :]
-        if len(self._text) > self._max:
-            done.append(self._text.strip())
-            self._text = ""
-        return [s for s in done if s]
-
-    def finish(self) -> str:
-        """Whatever is left (the last sentence without a final stop)."""
-        rest, self._text = self._text.strip(), ""
-        return rest
 
 
 async def send_all(events: AsyncIterator[Event], write: Callable[[Event], Awaitable[None]]) -> float | None:

@@ -18,7 +18,7 @@ from voicebox.act.dispatch import NOT_UNDERSTOOD, Dispatcher, DispatchResult
 from voicebox.audio_io.sinks import AudioSink
 from voicebox.core.audio import SAMPLE_RATE, AudioBlock, Pcm
 from voicebox.core.config import Config
-from voicebox.core.errors import VoiceboxError
+from voicebox.core.errors import CODE_WAKE_ENGINE, Stage, StageError, VoiceboxError, WakeError
 from voicebox.core.events import (
     AudioPlayed,
     ErrorEvent,
@@ -39,6 +39,7 @@ from voicebox.hear.quiet import QuietTrim
 from voicebox.hear.wake import SilenceGate, WakeDecider, WakeDetector, WakeHit, block_dbfs
 from voicebox.skill import Response
 from voicebox.speak.tts import Synthesizer, speak_blocks
+from voicebox.turn.boundary import GuardedVad, engine_call
 from voicebox.understand.asr import Recognizer
 from voicebox.understand.intent import IntentRecognizer
 from voicebox.understand.retries import Understanding, understand
@@ -47,6 +48,8 @@ __all__ = ["Engines", "Pipeline", "Understanding"]
 
 _LOG = logging.getLogger(__name__)
 T = TypeVar("T")
+# A wake-word engine failing this many blocks in a row (4 s of audio) is broken for good: the run ends.
+_WAKE_GIVE_UP_BLOCKS = 50
 
 
 @dataclass(slots=True)
@@ -107,6 +110,8 @@ class Pipeline:
         self._decider = WakeDecider.from_config(config.wake)
         # Debug recordings ([debug] record_dir): called with each captured command; None = never recorded.
         self.recorder: Callable[[Pcm], object] | None = None
+        self._wake_failures = 0  # blocks in a row the wake-word engine failed on
+        self._wake_failure = ""  # the last of those failures
 
     async def _call(self, pool: str, func: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pools[pool], func)
@@ -114,9 +119,29 @@ class Pipeline:
     async def _stream_call(self, func: Callable[[], float]) -> float:
         return await self._call("stream", func)
 
+    def _report(self, err: VoiceboxError, where: Stage) -> None:
+        """The one place a stage's error becomes an ``error`` event (``where``: the stage running, if unnamed)."""
+        stage = err.stage if isinstance(err, StageError) else where
+        self.emit(ErrorEvent(code=err.code, message=err.message, stage=stage))
+
+    async def _wake_call(self, func: Callable[[], T]) -> T | None:
+        """Run a wake-engine call; a failure is reported (the first of a run of them) and gives ``None``."""
+        try:
+            result = await self._call("stream", lambda: engine_call(Stage.WAKE, func))
+        except VoiceboxError as err:
+            self._wake_failures += 1
+            if self._wake_failures == 1:
+                self._report(err, Stage.WAKE)
+            self._wake_failure = err.message
+            return None
+        self._wake_failures = 0
+        return result
+
     async def _wake_hit(self, block: AudioBlock) -> tuple[WakeHit, AudioBlock] | None:
         samples = block.samples
-        scores = await self._call("stream", lambda: self.engines.wake.process(samples))
+        scores = await self._wake_call(lambda: self.engines.wake.process(samples))
+        if scores is None:
+            return None
         hit = self._decider.feed(scores)
         return None if hit is None else (hit, block)
 
@@ -135,6 +160,9 @@ class Pipeline:
         idle = QuietTrim(SilenceGate(self.config.wake.silence_dbfs))
         async for block in blocks:
             woken = await self._wake_hit(block)
+            if self._wake_failures >= _WAKE_GIVE_UP_BLOCKS:
+                raise WakeError(f"the wake-word engine failed on {self._wake_failures} blocks in a row, giving up "
+                                f"(last: {self._wake_failure})", code=CODE_WAKE_ENGINE)
             if woken is None:
                 if idle.due(block_dbfs(block.samples)):
                     await self._call("stream", release_free_memory)
@@ -151,7 +179,7 @@ class Pipeline:
                     woken = await self.turn(blocks, time.perf_counter())
                     if self.awaiting_reply is asked:  # nobody answered
                         self.awaiting_reply = None
-            await self._call("stream", self.engines.wake.reset)
+            await self._wake_call(self.engines.wake.reset)
             # A turn's buffers vary in size with the command: hand what is free back, or the heap creeps up.
             await self._call("asr", release_free_memory)
             idle.trimmed()
@@ -173,10 +201,12 @@ class Pipeline:
                                 no_speech_timeout_s=listen.no_speech_timeout_s, max_command_s=listen.max_command_s)
         speculate = self.understand if listen.quick_silence_s > 0 else None
         woken: list[tuple[WakeHit, AudioBlock]] = []
+        stage = Stage.VAD  # the stage running, for an error that names none
+        vad = GuardedVad(self.engines.vad)
         try:
             capture = await capture_command(
-                self._watched(blocks, woken), self.engines.vad, endpointer, threshold=listen.vad_threshold,
-                emit=self.emit, run=self._stream_call, speculate=speculate, wait_for_speculation=not self.realtime,
+                self._watched(blocks, woken), vad, endpointer, threshold=listen.vad_threshold, emit=self.emit,
+                run=self._stream_call, speculate=speculate, wait_for_speculation=not self.realtime,
                 is_complete=lambda u: u.match is not None and u.match.complete,
             )
             if woken:
@@ -186,16 +216,18 @@ class Pipeline:
                 return None
             if self.recorder is not None:
                 self.recorder(capture.audio)
+            stage = Stage.ASR
             understanding: Understanding = capture.early or await self.understand(capture.audio)
             rec = understanding.recognition
             self.emit(Transcript(text=rec.text, audio_ms=len(capture.audio) * 1000 // SAMPLE_RATE,
                                  compute_ms=round(rec.compute_ms, 1), window=rec.window,
                                  speculative=capture.early is not None))
             clock.marks["understood"] = time.perf_counter()
+            stage = Stage.SKILL
             result = await self.respond(understanding)
             clock.marks["responded"] = time.perf_counter()
         except VoiceboxError as err:
-            self.emit(ErrorEvent(code=err.code, message=err.message, stage="turn"))
+            self._report(err, stage)
             result = DispatchResult(Response("Sorry, something went wrong."), "error", 0.0)
             understanding = None  # type: ignore[assignment]
         self._speaking = asyncio.create_task(self._reply(result.response.speech, clock, understanding), name="reply")
@@ -209,7 +241,8 @@ class Pipeline:
         The careful retries when nothing matched run, speculatively, while the
         endpointer still waits for the longer silence, so they rarely cost time.
         """
-        return await self._call("asr", lambda: understand(self.engines.asr, self.engines.intents, audio))
+        return await self._call("asr", lambda: engine_call(
+            Stage.ASR, lambda: understand(self.engines.asr, self.engines.intents, audio)))
 
     async def respond(self, understanding: Understanding) -> DispatchResult:
         """Dispatch the matched intent (or answer that nothing matched); a follow-up answer goes to the asking skill."""
@@ -281,8 +314,12 @@ class Pipeline:
             first: float | None = None
             total = 0
             chunks = iter(speak_blocks(self.engines.tts, text))
+
+            def next_chunk() -> Pcm | None:
+                return engine_call(Stage.TTS, lambda: next(chunks, None))
+
             try:
-                while (chunk := await self._call("tts", lambda: next(chunks, None))) is not None:
+                while (chunk := await self._call("tts", next_chunk)) is not None:
                     if self.volume != 1.0:
                         chunk = np.clip(chunk.astype(np.float32) * self.volume, -32768, 32767).astype(np.int16)
                     await self.sink.write(chunk)
@@ -292,7 +329,7 @@ class Pipeline:
                         self.emit(AudioPlayed(first_audio_ms=round((first - start) * 1000, 1)))
                 await self.sink.drain()
             except VoiceboxError as err:
-                self.emit(ErrorEvent(code=err.code, message=err.message, stage="speak"))
+                self._report(err, Stage.TTS)
             self.emit(SynthesisFinished(audio_ms=total * 1000 // SAMPLE_RATE,
                                         compute_ms=round((time.perf_counter() - start) * 1000, 1)))
             # After the reply (or an alarm), never before it: queued on the voice's worker, ahead of its next

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from hassil import Intents, recognize_best
 from hassil.recognize import RecognizeResult
 
-from voicebox.core.errors import IntentError
+from voicebox.core.errors import CODE_INTENT_MATCH, IntentError
 from voicebox.understand.near_match import NearMatcher
 from voicebox.understand.slots import COMMON_SENTENCES, typed_slots
 
@@ -104,7 +104,7 @@ class IntentRecognizer:
             try:
                 result = recognize_best(text, intents, language=intents.language)
             except Exception as err:
-                raise IntentError(f"matching failed in skill {skill.name}: {err}", code="intent_match") from err
+                raise IntentError(f"matching failed in skill {skill.name}: {err}", code=CODE_INTENT_MATCH) from err
             if result is None:
                 continue
             if best is None or _rank(result) > _rank(best[1]):
