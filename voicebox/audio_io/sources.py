@@ -8,6 +8,7 @@ import contextlib
 import io
 import logging
 import os
+import queue
 import sys
 import threading
 from collections.abc import AsyncIterator
@@ -54,35 +55,52 @@ class WavFileSource:
             yield block
 
 
-async def _read_detached(stream: BinaryIO, nbytes: int) -> bytes:
-    """Up to ``nbytes`` from ``stream``, read in a daemon thread: a read blocked on an idle pipe never holds up
-    shutdown."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[bytes] = loop.create_future()
-    try:  # the raw descriptor: a buffered reader's lock held by this thread would abort interpreter shutdown
-        fd: int | None = stream.fileno()
-    except (AttributeError, OSError, io.UnsupportedOperation):
-        fd = None
+class _DetachedReader:
+    """Reads a stream on one long-lived daemon thread, one request at a time.
 
-    def deliver(data: bytes, err: BaseException | None) -> None:
-        if future.done():
-            return
-        if err is not None:
-            future.set_exception(err)
-        else:
-            future.set_result(data)
+    A daemon thread, so a read blocked on an idle pipe never holds up
+    shutdown; one thread for the stream's life, not one per read.
+    """
 
-    def work() -> None:
-        data, error = b"", None
-        try:
-            data = os.read(fd, nbytes) if fd is not None else stream.read(nbytes)
-        except Exception as err:
-            error = err
-        with contextlib.suppress(RuntimeError):  # the loop may be closed when shutting down
-            loop.call_soon_threadsafe(deliver, data, error)
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        try:  # the raw descriptor: a buffered reader's lock held by this thread would abort interpreter shutdown
+            self._fd: int | None = stream.fileno()
+        except (AttributeError, OSError, io.UnsupportedOperation):
+            self._fd = None
+        self._requests: queue.SimpleQueue[tuple[int, asyncio.AbstractEventLoop, asyncio.Future[bytes]]] = (
+            queue.SimpleQueue())
+        self._thread: threading.Thread | None = None
 
-    threading.Thread(target=work, daemon=True, name="stdin-read").start()
-    return await future
+    async def read(self, nbytes: int) -> bytes:
+        """Up to ``nbytes`` (``b""`` at the end of the stream)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bytes] = loop.create_future()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, daemon=True, name="stdin-read")
+            self._thread.start()
+        self._requests.put((nbytes, loop, future))
+        return await future
+
+    def _work(self) -> None:
+        while True:
+            nbytes, loop, future = self._requests.get()
+            data, error = b"", None
+            try:
+                data = os.read(self._fd, nbytes) if self._fd is not None else self._stream.read(nbytes)
+            except Exception as err:
+                error = err
+            with contextlib.suppress(RuntimeError):  # the loop may be closed when shutting down
+                loop.call_soon_threadsafe(_deliver, future, data, error)
+
+
+def _deliver(future: asyncio.Future[bytes], data: bytes, err: BaseException | None) -> None:
+    if future.done():  # the reader was cancelled meanwhile
+        return
+    if err is not None:
+        future.set_exception(err)
+    else:
+        future.set_result(data)
 
 
 class StdinSource:
@@ -98,8 +116,9 @@ class StdinSource:
         framer = BlockFramer()
         nbytes = BLOCK_SAMPLES * 2
         odd = b""  # the first byte of a sample whose second has not arrived (dropped if it never does)
+        reader = _DetachedReader(self._stream)
         while True:  # never read past the end of the block being filled
-            data = await _read_detached(self._stream, nbytes - 2 * framer.pending - len(odd))
+            data = await reader.read(nbytes - 2 * framer.pending - len(odd))
             if not data:
                 break
             data = odd + data

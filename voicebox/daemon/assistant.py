@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -20,6 +18,7 @@ from voicebox.core.config import Config
 from voicebox.core.conversation import current_origin
 from voicebox.core.events import EventSink, Ready, SkillResponded
 from voicebox.core.memory import release_free_memory
+from voicebox.core.workers import Background, Worker
 from voicebox.models.store import ModelStore, default_models_dir
 from voicebox.skill import Job
 from voicebox.turn.pipeline import Engines, Pipeline
@@ -136,8 +135,8 @@ def build_engines(config: Config, store: ModelStore, speak: Callable[[str], Any]
     # The recognizer loads beside the small models, then the voice: loading either briefly needs much more memory
     # than the loaded model (the recognizer's weights are converted to int8), and together those peaks would set
     # the daemon's peak size (about 80 MB more), for about 0.1 s of start-up saved.
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        asr = pool.submit(load_asr, config, store, prompt)
+    with Worker("asr-load") as loader:
+        asr = loader.submit(load_asr, config, store, prompt)
         wake = load_wake(config, store)
         vad = load_vad(store)
         recognizer = asr.result()
@@ -194,16 +193,15 @@ class Assistant:
         """
         self.emit(Ready(startup_s=round(self.startup_s, 3), wake_models=self.engines.wake_models))
         self.host.attach(self.pipeline, asyncio.get_running_loop())
-        scheduler = asyncio.create_task(self.services.scheduler.run(self._announce), name="scheduler")
         try:
-            await self.pipeline.run(blocks)
-            if self.wait_timers if wait_timers is None else wait_timers:
-                await self.services.scheduler.wait_idle()
-                await self.pipeline.finish()
+            async with Background() as background:
+                background.start(self.services.scheduler.run(self._announce), name="scheduler")
+                await self.pipeline.run(blocks)
+                if self.wait_timers if wait_timers is None else wait_timers:
+                    await self.services.scheduler.wait_idle()
+                    await self.pipeline.finish()
+                background.cancel()
         finally:
-            scheduler.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await scheduler
             self.pipeline.close()
             self.engines.close()
             self.services.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import logging
 import time
@@ -33,6 +32,7 @@ from voicebox.core.events import (
     WakeDetected,
 )
 from voicebox.core.memory import peak_rss_mb, release_free_memory
+from voicebox.core.workers import Worker
 from voicebox.hear.capture import Capture, SpeechDetector, capture_command
 from voicebox.hear.endpoint import Endpointer
 from voicebox.hear.quiet import QuietTrim
@@ -65,15 +65,13 @@ class Engines:
     wake_models: tuple[str, ...] = ()
     services: SkillServices | None = None  # the skills' database, scheduler and host
     # One worker per shared, non-thread-safe model, used by every pipeline (e.g. one per satellite).
-    asr_pool: concurrent.futures.ThreadPoolExecutor = field(
-        default_factory=lambda: concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="asr"))
-    tts_pool: concurrent.futures.ThreadPoolExecutor = field(
-        default_factory=lambda: concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="tts"))
+    asr_pool: Worker = field(default_factory=lambda: Worker("asr"))
+    tts_pool: Worker = field(default_factory=lambda: Worker("tts"))
 
     def close(self) -> None:
         """Release the shared workers and the skill handlers' threads."""
-        self.asr_pool.shutdown(wait=False, cancel_futures=True)
-        self.tts_pool.shutdown(wait=False, cancel_futures=True)
+        self.asr_pool.close()
+        self.tts_pool.close()
         self.dispatcher.close()
 
 
@@ -103,8 +101,7 @@ class Pipeline:
         self.last_reply = ""
         # (skill, reply handler) after a skill asked a follow-up question: the next turn needs no wake word.
         self.awaiting_reply: tuple[str, str] | None = None
-        self._pools = {"stream": concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="stream"),
-                       "asr": engines.asr_pool, "tts": engines.tts_pool}
+        self._workers = {"stream": Worker("stream"), "asr": engines.asr_pool, "tts": engines.tts_pool}
         self._speak_lock = asyncio.Lock()
         self._speaking: asyncio.Task[None] | None = None
         self._decider = WakeDecider.from_config(config.wake)
@@ -113,8 +110,8 @@ class Pipeline:
         self._wake_failures = 0  # blocks in a row the wake-word engine failed on
         self._wake_failure = ""  # the last of those failures
 
-    async def _call(self, pool: str, func: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._pools[pool], func)
+    async def _call(self, worker: str, func: Callable[[], T]) -> T:
+        return await self._workers[worker].run(func)
 
     async def _stream_call(self, func: Callable[[], float]) -> float:
         return await self._call("stream", func)
@@ -334,7 +331,7 @@ class Pipeline:
                                         compute_ms=round((time.perf_counter() - start) * 1000, 1)))
             # After the reply (or an alarm), never before it: queued on the voice's worker, ahead of its next
             # sentence, but not waited for, so the turn counts as finished as soon as its audio has played.
-            asyncio.get_running_loop().run_in_executor(self._pools["tts"], release_free_memory)
+            self._workers["tts"].submit(release_free_memory)
             return first
 
     def stop_speaking(self) -> None:
@@ -351,7 +348,7 @@ class Pipeline:
 
     def close(self) -> None:
         """Release this pipeline's own worker (shared engines are closed by their owner)."""
-        self._pools["stream"].shutdown(wait=False, cancel_futures=True)
+        self._workers["stream"].close()
 
 
 def _alarm() -> Pcm:
