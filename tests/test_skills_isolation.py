@@ -101,3 +101,21 @@ def test_builtin_skills_check_clean() -> None:
     proc = subprocess.run([sys.executable, "-m", "voicebox", "skills", "check"], capture_output=True, text=True,
                           timeout=120, env={"VOICEBOX_CONFIG": "/nonexistent/voicebox.toml", "PATH": ""})
     assert proc.returncode == 0, proc.stdout
+
+
+def test_skills_check_reads_lists_defined_inside_an_intent_block(tmp_path: Path) -> None:
+    extra = tmp_path / "extra"
+    folder = extra / "colours"
+    (folder / "sentences").mkdir(parents=True)
+    (folder / "__init__.py").write_text(
+        '"""Block-level lists."""\nfrom voicebox.skill import Skill, intent\n\n\nclass C(Skill):\n'
+        "    @intent('Paint')\n    def paint(self, ctx):\n        return 'painted'\n")
+    (folder / "sentences" / "en.yaml").write_text(
+        "language: en\nintents:\n  Paint:\n    data:\n      - sentences:\n          - \"paint it {colour}\"\n"
+        "        lists:\n          colour:\n            values: [teal, mauve]\n")
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[skills]\nuser_dir = "{tmp_path / "user"}"\ndirs = ["{extra}"]\n')
+    proc = subprocess.run([sys.executable, "-m", "voicebox", "skills", "check", "--config", str(cfg)],
+                          capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode == 0, (proc.stdout, proc.stderr)

@@ -19,7 +19,7 @@ from voicebox.cli.command import Command, add_audio_arguments
 from voicebox.cli.output import make_emitter, print_json
 from voicebox.core.audio import SAMPLE_RATE, resample, write_wav
 from voicebox.core.config import Config, render_defaults
-from voicebox.core.errors import AudioError, DeviceError
+from voicebox.core.errors import CODE_AUDIO_MISSING, CODE_OUTPUT_FILE, CODE_TTS_EMPTY, AudioError, DeviceError
 from voicebox.core.events import Event, EventSink
 from voicebox.daemon.assistant import Assistant, load_asr, load_skill_set, load_tts, model_store, required_models
 from voicebox.daemon.lifecycle import serve
@@ -57,7 +57,7 @@ def audio_sink(spec: str, config: Config, device: str | None, emit: EventSink) -
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
     """Run the assistant on a microphone, a file or stdin."""
     if args.input not in ("mic", "-", "none") and not Path(args.input).exists():
-        raise AudioError(f"{args.input}: no such file (use --input mic, a WAV file, - or none)", code="audio_missing")
+        raise AudioError(f"{args.input}: no such file (use --input mic, a WAV file, - or none)", code=CODE_AUDIO_MISSING)
     emit = make_emitter(args.json)
     source = audio_source(args.input, config, args.input_device, args.realtime, emit)
     sink = audio_sink(args.output, config, args.output_device, emit)
@@ -163,7 +163,7 @@ def cmd_say(args: argparse.Namespace, config: Config) -> int:
     import numpy as np
 
     if not args.text.strip():
-        raise AudioError("nothing to say: the text is empty", code="tts_empty")
+        raise AudioError("nothing to say: the text is empty", code=CODE_TTS_EMPTY)
     store = model_store(config)
     store.require(required_models(config, stages=("tts",)))
     tts = load_tts(config, store)
@@ -171,7 +171,7 @@ def cmd_say(args: argparse.Namespace, config: Config) -> int:
     try:
         write_wav(args.output, np.concatenate(chunks), tts.sample_rate)
     except OSError as err:
-        raise DeviceError(f"cannot write {args.output}: {err.strerror or err}", code="output_file") from err
+        raise DeviceError(f"cannot write {args.output}: {err.strerror or err}", code=CODE_OUTPUT_FILE) from err
     return 0
 
 

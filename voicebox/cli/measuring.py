@@ -11,7 +11,7 @@ from pathlib import Path
 from voicebox.cli.command import Command
 from voicebox.cli.output import print_json
 from voicebox.core.config import Config
-from voicebox.core.errors import VoiceboxError
+from voicebox.core.errors import CODE_EVAL_PLOT, CODE_SOAK_ARGS, MeasureError
 
 __all__ = ["BENCH", "EVAL", "SOAK"]
 
@@ -52,8 +52,8 @@ def cmd_eval(args: argparse.Namespace, config: Config) -> int:
         try:
             import matplotlib  # noqa: F401
         except ImportError as err:
-            raise VoiceboxError("--report draws plots with matplotlib, which is not installed; run: "
-                                "pip install 'voicebox[eval]'", code="eval_plot") from err
+            raise MeasureError("--report draws plots with matplotlib, which is not installed; run: "
+                               "pip install 'voicebox[eval]'", code=CODE_EVAL_PLOT) from err
     summary, wake, rows = run_eval(args.manifest, config, compare=args.compare, workers=args.workers)
     if args.report is not None:
         write_report(args.report, summary, wake, rows)
@@ -79,7 +79,7 @@ def cmd_soak(args: argparse.Namespace, config: Config) -> int:
     from voicebox.measure.soak import run_soak
 
     if not 0.5 <= args.minutes <= 24 * 60:
-        raise VoiceboxError(f"--minutes {args.minutes} is out of range; allowed: 0.5 to 1440", code="soak_args")
+        raise MeasureError(f"--minutes {args.minutes} is out of range; allowed: 0.5 to 1440", code=CODE_SOAK_ARGS)
     report = run_soak(config, args)
     if args.json:
         print(json.dumps({**asdict(report), "passed": report.passed}))

@@ -12,7 +12,7 @@ from pathlib import Path
 from voicebox.cli.command import Command
 from voicebox.cli.output import make_emitter
 from voicebox.core.config import Config
-from voicebox.core.errors import VoiceboxError
+from voicebox.core.errors import CODE_SERVICE_INSTALL, ServiceError
 
 __all__ = ["INSTALL_SERVICE", "SERVE"]
 
@@ -56,8 +56,8 @@ def cmd_install_service(args: argparse.Namespace, config: Config) -> int:
     for cmd in commands:
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:
-            raise VoiceboxError(f"`{' '.join(cmd)}` failed: {done.stderr.strip() or done.returncode}",
-                                code="service_install")
+            raise ServiceError(f"`{' '.join(cmd)}` failed: {done.stderr.strip() or done.returncode}",
+                               code=CODE_SERVICE_INSTALL)
     print("voicebox is enabled and running; follow it with `journalctl --user -u voicebox -f`")
     return 0
 

@@ -15,7 +15,7 @@ from voicebox.act.loader import LoadedSkill, user_skills_dir
 from voicebox.cli.command import Command
 from voicebox.cli.output import print_json
 from voicebox.core.config import Config
-from voicebox.core.errors import SkillError
+from voicebox.core.errors import CODE_SKILL_EXISTS, CODE_SKILL_NAME, SkillError
 from voicebox.understand.intent import compile_sentences
 
 __all__ = ["SKILLS", "check_skills", "new_skill"]
@@ -76,10 +76,10 @@ def new_skill(config: Config, name: str) -> Path:
     """Create a working skill folder ``name`` in the user skills directory; returns it."""
     if not _NAME.match(name):
         raise SkillError(f"skill name {name!r} is not allowed: use lowercase letters, digits and _ "
-                         "(2-41 characters, starting with a letter)", code="skill_name")
+                         "(2-41 characters, starting with a letter)", code=CODE_SKILL_NAME)
     folder = user_skills_dir(config) / name
     if folder.exists():
-        raise SkillError(f"{folder} already exists: pick another name or edit that skill", code="skill_exists")
+        raise SkillError(f"{folder} already exists: pick another name or edit that skill", code=CODE_SKILL_EXISTS)
     fields = {"name": name, "cls": "".join(p.capitalize() for p in name.split("_")), "spoken": name.replace("_", " "),
               "title": name.replace("_", " ").capitalize(), "folder": folder}
     (folder / "sentences").mkdir(parents=True)
@@ -97,11 +97,12 @@ def _samples(intents: Any, per_template: int) -> list[str]:
     for intent in intents.intents.values():
         for data in intent.data:
             rules = {**intents.expansion_rules, **data.expansion_rules}
+            lists = {**intents.slot_lists, **data.slot_lists}  # an intent block may define its own lists
             for template in data.sentences:
-                if any(n in data.wildcard_list_names or isinstance(intents.slot_lists.get(n), WildcardSlotList)
+                if any(n in data.wildcard_list_names or isinstance(lists.get(n), WildcardSlotList)
                        for n in template.list_names(rules)):
                     continue
-                texts = itertools.islice(sample_sentence(template, intents.slot_lists, rules, language=intents.language,
+                texts = itertools.islice(sample_sentence(template, lists, rules, language=intents.language,
                                                          expand_ranges=False), per_template)
                 out += [re.sub(r"\{[^}]*\}", "5", t).strip() for t in texts]
     return out
