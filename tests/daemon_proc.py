@@ -62,6 +62,19 @@ class DaemonProc:
         raise AssertionError(f"no matching event in {timeout_s} s; events: {[e['event'] for e in self.events]}; "
                              f"stderr: {''.join(self.stderr[-10:])}")
 
+    def wait_for_log(self, text: str, timeout_s: float = 120, *, after: int = 0) -> str:
+        """The first stderr line from index ``after`` on that contains ``text``; feeds silence meanwhile."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            for line in self.stderr[after:]:
+                if text in line:
+                    return line
+            if self.proc.poll() is not None:
+                raise AssertionError(f"daemon exited ({self.proc.returncode}): {''.join(self.stderr[-10:])}")
+            self.feed(np.zeros(1280 * 2, np.int16))
+            time.sleep(0.1)
+        raise AssertionError(f"no log line with {text!r} in {timeout_s} s; stderr: {''.join(self.stderr[-10:])}")
+
     def close(self) -> int:
         """Close stdin and wait for the exit code (kill after 60 s)."""
         if self.proc.stdin is not None and not self.proc.stdin.closed:

@@ -43,18 +43,19 @@ def test_sighup_reloads_config_and_skills_and_keeps_what_is_scheduled(tmp_path: 
         # a new skill appears and the config changes; then reload
         skill_folder(skills, "dater", "Date", "what's the date", "        return 'date from the new skill'\n")
         cfg.write_text(f'[skills]\nuser_dir = "{skills}"\ndisabled = ["time_date"]\n[audio]\nvolume = 0.5\n' + NO_PROMPT)
-        mark = len(daemon.events)
+        mark, logged = len(daemon.events), len(daemon.stderr)
         daemon.proc.send_signal(signal.SIGHUP)
-        time.sleep(1.0)  # the reload runs on the daemon's loop between blocks
+        daemon.wait_for_log("reloaded", after=logged)  # the reload runs on the daemon's loop between blocks
         daemon.feed(_turn(shared_audio, "what's the date"))
         new = daemon.wait_for(lambda e: e["event"] == "response" and e["skill"] == "dater", after=mark)
         assert new["speech"] == "date from the new skill"
         rung = daemon.wait_for(lambda e: e["event"] == "synthesis_started" and e["text"] == "reminder is due")
-        assert 3.0 <= rung["time_s"] - set_event["time_s"] <= 15.0  # scheduled before the reload, still rang
+        assert rung["time_s"] - set_event["time_s"] >= 3.0  # scheduled before the reload, still rang, not early
         # a broken config on reload is refused, and the daemon keeps answering
         cfg.write_text("[audio]\nvolume = 99\n")
+        logged = len(daemon.stderr)
         daemon.proc.send_signal(signal.SIGHUP)
-        time.sleep(1.0)
+        daemon.wait_for_log("reload refused", after=logged)
         mark = len(daemon.events)
         daemon.feed(_turn(shared_audio, "what's the date"))
         daemon.wait_for(lambda e: e["event"] == "response" and e["skill"] == "dater", after=mark)
@@ -107,13 +108,16 @@ def test_timer_survives_kill_9_and_rings_after_restart(tmp_path: Path, shared_au
         first.close()
     second = DaemonProc("--config", str(cfg))
     try:
-        second.wait_for(lambda e: e["event"] == "ready")
+        ready = second.wait_for(lambda e: e["event"] == "ready")
         rung = second.wait_for(lambda e: e["event"] == "synthesis_started", timeout_s=90)
     finally:
         second.close()
     delay = rung["time_s"] - set_event["time_s"]
     print(f"timer set, daemon killed (-9) and restarted: rang {delay:.1f} s after it was set (asked: 30 s)")
-    assert 28 <= delay <= 40
+    assert delay >= 28  # not early
+    # Kept its due time: it rang when due or, if the restart took longer, as soon as the daemon was ready
+    # (a timer started afresh would ring 30 s after the restart). The margin is for a busy machine.
+    assert delay <= max(30.0, ready["time_s"] - set_event["time_s"]) + 20, (delay, ready)
 
 
 @pytest.mark.slow

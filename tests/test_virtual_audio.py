@@ -115,16 +115,23 @@ def test_spoken_command_through_virtual_mic_is_answered_on_virtual_speaker(
         recorder = subprocess.Popen(["parecord", "--device=virtual_speaker.monitor", "--file-format=wav",
                                      "--format=s16le", "--rate=48000", "--channels=2", "--latency-msec=20",
                                      str(captured)], env=env)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60
         while not (captured.exists() and captured.stat().st_size > 9600):
             assert time.monotonic() < deadline and recorder.poll() is None, "parecord did not start"
             time.sleep(0.02)
+        recording_from = time.monotonic() - 0.05  # the recording holds at least 50 ms (9600 bytes) now
         subprocess.run(["paplay", "--device=virtual_mic_feed", str(feed)], env=env, check=True, timeout=60)
         wake = _wait_event(events, "wake", timeout=30)
         assert wake["model"] == "hey_jarvis"
         transcript = _wait_event(events, "transcript", timeout=60)
-        _wait_event(events, "synthesis_finished", timeout=60)
-        time.sleep(0.5)
+        _wait_event(events, "synthesis_finished", timeout=60)  # sent once the sink has played the reply
+        # Wait until parecord has written everything up to now plus 0.5 s (48 kHz stereo 16-bit), however late
+        # a busy machine runs it: then the reply is in the file.
+        wanted = 44 + int((time.monotonic() - recording_from + 0.5) * 48000 * 4)
+        deadline = time.monotonic() + 60
+        while captured.stat().st_size < wanted:
+            assert time.monotonic() < deadline and recorder.poll() is None, "parecord stopped recording"
+            time.sleep(0.05)
     finally:
         if recorder is not None:
             recorder.send_signal(signal.SIGINT)  # parecord writes a valid WAV header on SIGINT

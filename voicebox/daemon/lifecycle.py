@@ -65,8 +65,7 @@ def reload(assistant: Assistant, config_path: str | Path | None) -> Config | Non
     engines.dispatcher = Dispatcher(skills, timeout_s=new.skills.timeout_s)
     previous.close()  # handlers still running finish; scheduled callbacks keep running on the loop
     assistant.config = new
-    assistant.pipeline.config = new
-    assistant.pipeline.volume = new.audio.volume
+    assistant.pipeline.reconfigure(new)
     assistant.pipeline.recorder = DebugRecorder.from_config(new)
     loaded = [s.name for s in skills if s.ok]
     _LOG.info("reloaded %s and %d skill(s): %s", new.source, len(loaded), ", ".join(loaded))

@@ -110,6 +110,11 @@ class Pipeline:
         self._wake_failures = 0  # blocks in a row the wake-word engine failed on
         self._wake_failure = ""  # the last of those failures
 
+    def reconfigure(self, config: Config) -> None:
+        """Take a reloaded config: listening, wake and reply settings and the volume apply from the next turn."""
+        self.config = config
+        self.volume = config.audio.volume
+
     async def _call(self, worker: str, func: Callable[[], T]) -> T:
         return await self._workers[worker].run(func)
 
