@@ -98,6 +98,7 @@ class Satellite:
         self._first_audio = 0.0
         self._convert = AudioChunkConverter(rate=SAMPLE_RATE, width=2, channels=1)
         self.replies_pending = 0
+        self.awaiting_answer = False  # a turn was started and its answer (reply audio or an error) is still due
 
     async def _send(self, event: Event) -> None:
         assert self._client is not None
@@ -123,8 +124,8 @@ class Satellite:
             await self.close()
             raise RemoteError(f"the hub at {self.hub_uri} refused this satellite: {text}", code=CODE_HUB_REFUSED)
 
-    async def run(self, blocks: AsyncIterator[AudioBlock], *, linger_s: float = 10.0) -> None:
-        """Serve until the audio ends (then wait up to ``linger_s`` for replies in flight) or the hub goes."""
+    async def run(self, blocks: AsyncIterator[AudioBlock], *, linger_s: float = 120.0) -> None:
+        """Serve until the audio ends (then wait up to ``linger_s`` for the answer in flight) or the hub goes."""
         if self._client is None:
             await self.connect()
         receiver = asyncio.create_task(self._receive(), name="satellite receiver")
@@ -135,7 +136,7 @@ class Satellite:
                 raise NetworkError(f"lost the connection to the hub at {self.hub_uri}", code=CODE_HUB_LOST)
             listener.result()
             deadline = time.perf_counter() + linger_s
-            while (self.streaming or self.replies_pending) and not receiver.done() and time.perf_counter() < deadline:
+            while self.busy and not receiver.done() and time.perf_counter() < deadline:
                 await asyncio.wait([receiver], timeout=0.05)
         finally:
             for task in (listener, receiver):
@@ -161,9 +162,15 @@ class Satellite:
         if self.streaming:
             await self._stop_streaming()
 
+    @property
+    def busy(self) -> bool:
+        """A turn is under way: audio is being sent, or the hub has not answered it yet, or its reply is playing."""
+        return self.streaming or self.awaiting_answer or self.replies_pending > 0
+
     async def start_streaming(self, wake_word: str | None, *, ask: bool = True) -> None:
         """Start sending microphone audio; ``ask`` requests a new turn (not when the hub asked us to listen)."""
         self.streaming = True
+        self.awaiting_answer = True
         self._stream_deadline = time.perf_counter() + self.config.listen.max_command_s + 3.0
         if ask:
             await self._send(RunPipeline(start_stage=PipelineStage.ASR, end_stage=PipelineStage.TTS,
@@ -198,6 +205,7 @@ class Satellite:
         if err.code != CODE_NO_SPEECH:
             _LOG.warning("hub: %s (%s)", err.text, err.code)
         self.emit(HubTranscript(text=""))
+        self.awaiting_answer = False  # the turn ended without a reply (no speech, or the hub failed)
         await self._stop_streaming()
 
     async def _on_synthesize(self, event: Event) -> None:
@@ -206,6 +214,7 @@ class Satellite:
     async def _on_audio_start(self, event: Event) -> None:
         AudioStart.from_event(event)
         self.replies_pending += 1
+        self.awaiting_answer = False
         self._reply_samples = 0
         self._first_audio = 0.0
 
