@@ -105,7 +105,7 @@ class Reply:
     handler), ``"job"`` (a scheduled callback ran) or ``"none"`` (nothing
     matched: ``speech`` is voicebox's "didn't understand"). ``intent`` is the
     intent name, or the reply handler's or callback's method name.
-    ``status`` is the dispatcher's: ok, error, timeout, no_handler, or
+    ``status`` is the dispatcher's: ok, error, timeout, quarantined, no_handler, or
     not_understood.
     """
 
@@ -203,7 +203,8 @@ class SkillHarness:
         except BaseException:
             self.close()
             raise
-        self.dispatcher = Dispatcher([self.loaded], timeout_s=self.config.skills.timeout_s)
+        self.dispatcher = Dispatcher([self.loaded], timeout_s=self.config.skills.timeout_s,
+                                     workers=self.services.workers)
         self._awaiting: tuple[str, str] | None = None
 
     # --- what a test looks at ------------------------------------------------------------------------

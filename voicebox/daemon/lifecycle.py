@@ -62,8 +62,8 @@ def reload(assistant: Assistant, config_path: str | Path | None) -> Config | Non
     engines = assistant.engines
     previous = engines.dispatcher
     engines.intents = intents
-    engines.dispatcher = Dispatcher(skills, timeout_s=new.skills.timeout_s)
-    previous.close()  # handlers still running finish; scheduled callbacks keep running on the loop
+    engines.dispatcher = Dispatcher(skills, timeout_s=new.skills.timeout_s, workers=assistant.services.workers)
+    previous.close()  # workers are shared: running handlers finish, work a skill put on its own loop survives
     assistant.config = new
     assistant.pipeline.config = new
     assistant.pipeline.volume = new.audio.volume
