@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from voicebox.core.config import Config
-from voicebox.core.permissions import unsafe_dir_reason
+from voicebox.core.permissions import unsafe_dir_reason, unsafe_tree_reason
 from voicebox.core.resources import builtin_skills_dir
 from voicebox.skill import Context, Skill
 
@@ -67,13 +67,22 @@ def discover(config: Config) -> Iterator[tuple[str, str, Path]]:
         if not root.is_dir() or not _safe(source, root):
             continue
         for folder in sorted(root.iterdir()):
-            if (folder / "__init__.py").is_file() and not folder.name.startswith(("_", ".")) and _safe(source, folder):
+            if not (folder / "__init__.py").is_file() or folder.name.startswith(("_", ".")):
+                continue
+            if _safe(source, folder, tree=True):
                 yield folder.name, source, folder
 
 
-def _safe(source: str, path: Path) -> bool:
-    """User and configured skill folders must be yours and writable by nobody else (built-ins ship with voicebox)."""
-    problem = "" if source == "builtin" else unsafe_dir_reason(path)
+def _safe(source: str, path: Path, *, tree: bool = False) -> bool:
+    """User and configured skill folders must be yours and writable by nobody else (built-ins ship with voicebox).
+
+    With ``tree`` every file and folder inside ``path`` is checked too (what importing it may load).
+    """
+    if source == "builtin":
+        return True
+    problem = unsafe_dir_reason(path)
+    if not problem and tree:
+        problem = unsafe_tree_reason(path)
     if problem:
         _LOG.error("refusing to load skills from %s: %s", path, problem)
     return not problem
