@@ -193,8 +193,8 @@ class SkillHarness:
         self.host = LocalHost()
         self.services = SkillServices(storage, Scheduler(storage, clock=self.clock), self.host)
         try:
-            self.loaded: LoadedSkill = load_folder(self.folder, lambda n: self.services.context(n, self.config),
-                                                   name=self.name, language=language)
+            self.loaded: LoadedSkill = load_folder(self.folder, self.services.context, config=self.config,
+                                                   name=self.name)
             self.services.examples = {self.name: self.loaded.examples}
             self.recognizer = IntentRecognizer([self.loaded])
             if self.name in self.recognizer.errors:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from voicebox.skill import Context, Response, Skill, intent
+from voicebox.skill import Context, Response, Setting, Skill, intent
 
 
 def _split(items: str) -> list[str]:
@@ -25,11 +25,12 @@ class Lists(Skill):
     """Named lists that persist: shopping, to-do, packing..."""
 
     examples = ("add milk and eggs to my shopping list", "what's on my shopping list", "clear my shopping list")
+    settings = {"default_list": Setting("shopping", "The list meant when a command names none.")}
 
     def _name(self, ctx: Context, list_name: str | None) -> str:
         name = (list_name or "").lower().strip()
         name = re.sub(r"^(the|my)\s+", "", name)
-        return name or str(ctx.settings.get("default_list", "shopping"))
+        return name or str(ctx.settings["default_list"])
 
     @intent("AddItem")
     def add(self, ctx: Context, item: str, list_name: str | None = None) -> Response:

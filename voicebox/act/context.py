@@ -214,10 +214,9 @@ class SkillServices:
         storage = Storage.for_config(config)
         return cls(storage, Scheduler(storage), host)
 
-    def context(self, name: str, config: Config) -> SkillContext:
-        """The context of skill ``name`` with its ``[skill.NAME]`` settings."""
-        return SkillContext(name, config.skill.get(name, {}), self.storage, self.scheduler, self.host,
-                            lambda: dict(self.examples))
+    def context(self, name: str, settings: Mapping[str, Any]) -> SkillContext:
+        """The context of skill ``name`` with its checked ``[skill.NAME]`` settings."""
+        return SkillContext(name, settings, self.storage, self.scheduler, self.host, lambda: dict(self.examples))
 
     def close(self) -> None:
         """Stop the skills' workers, then close the database."""

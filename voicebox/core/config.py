@@ -5,13 +5,15 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
 from voicebox.core.errors import ConfigError
 
-__all__ = ["Config", "default_config_path", "load_config", "render_config", "render_defaults", "scratch_config"]
+__all__ = ["Config", "SkillSetting", "check_skill_settings", "default_config_path", "load_config", "render_config",
+           "render_defaults", "scratch_config"]
 
 
 def _opt(default: Any, doc: str, *, lo: float | None = None, hi: float | None = None,
@@ -38,7 +40,8 @@ class AudioConfig:
 class WakeConfig:
     """[wake] wake-word detection."""
 
-    models: list[str] = _opt(["hey_jarvis"], "Wake-word models to listen for (see `voicebox models list`).")
+    models: list[str] = _opt(["hey_jarvis"], "Wake-word models to listen for (see `voicebox models list`).",
+                             lo=1)
     threshold: float = _opt(0.5, "Score (0-1) above which a wake word counts.", lo=0.01, hi=0.999)
     thresholds: dict[str, float] = _opt({}, "Per-model thresholds overriding `threshold`, e.g. {alexa = 0.6}.")
     refractory_s: float = _opt(2.0, "After a detection, ignore further detections for this long, seconds.", lo=0.0, hi=60.0)
@@ -232,6 +235,9 @@ def _check_value(source: str, where: str, value: Any, tp: Any, meta: Any) -> Any
     elif origin is list:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{source}: {where} must be a list of strings, not {value!r}")
+        if meta.get("lo") and len(value) < meta["lo"]:
+            raise ConfigError(f"{source}: {where} is empty; name at least one (see `voicebox config` for the "
+                              "default and `voicebox models list` for the models)")
         return list(value)
     elif origin is dict:
         if not isinstance(value, dict):
@@ -246,6 +252,42 @@ def _check_value(source: str, where: str, value: Any, tp: Any, meta: Any) -> Any
     if choices and value not in choices:
         raise ConfigError(f"{source}: {where} = {value!r} is not allowed; choose one of: {', '.join(choices)}")
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class SkillSetting:
+    """One setting a skill declares: its default (whose type the value must have), what it means, what is allowed.
+
+    ``lo``/``hi`` bound a number; ``choices`` lists the allowed strings.
+    """
+
+    default: bool | int | float | str | list[str]
+    doc: str = ""
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple[str, ...] | None = None
+
+
+def check_skill_settings(config: Config, skill: str, declared: Mapping[str, SkillSetting]) -> dict[str, Any]:
+    """The ``[skill.NAME]`` table checked against what the skill declares, with defaults filled in.
+
+    A skill that declares nothing gets its table as written (skills from before declarations).
+    """
+    table = dict(config.skill.get(skill, {}))
+    if not declared:
+        return table
+    where = f"skill.{skill}"
+    unknown = sorted(set(table) - set(declared))
+    if unknown:
+        raise ConfigError(f"{config.source}: unknown key [{where}] {unknown[0]}; allowed keys in [{where}]: "
+                          f"{', '.join(sorted(declared))}")
+    values: dict[str, Any] = {}
+    for key, setting in declared.items():
+        tp = list[str] if isinstance(setting.default, list) else type(setting.default)
+        meta = {"lo": setting.lo, "hi": setting.hi, "choices": setting.choices}
+        value = table.get(key, setting.default)
+        values[key] = _check_value(config.source, f"[{where}] {key}", value, tp, meta)
+    return values
 
 
 def _build_section(name: str, cls: type, table: dict[str, Any], source: str) -> Any:

@@ -121,7 +121,7 @@ def load_skill_set(config: Config, speak: Callable[[str], Any] | None = None, *,
     recognition-only uses and ``voicebox intent``); the daemon passes its own.
     """
     shared = services if services is not None else SkillServices.in_memory(speak)
-    skills = load_skills(config, lambda name: shared.context(name, config))
+    skills = load_skills(config, shared.context)
     shared.examples = {s.name: s.examples for s in skills if s.ok}
     return skills, IntentRecognizer(skills, near_match=config.skills.near_match)
 

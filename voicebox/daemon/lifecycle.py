@@ -58,7 +58,11 @@ def reload(assistant: Assistant, config_path: str | Path | None) -> Config | Non
         changed.append("audio devices")
     if changed:
         _LOG.warning("reload: changes to %s take effect after a restart", ", ".join(changed))
-    skills, intents = load_skill_set(new, assistant.pipeline.say, services=assistant.services)
+    try:
+        skills, intents = load_skill_set(new, assistant.pipeline.say, services=assistant.services)
+    except VoiceboxError as err:  # e.g. a [skill.NAME] setting the skill does not accept
+        _LOG.error("reload refused, keeping the running config and skills: %s", err.message)
+        return None
     engines = assistant.engines
     previous = engines.dispatcher
     engines.intents = intents
