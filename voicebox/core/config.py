@@ -12,8 +12,8 @@ from typing import Any, get_type_hints
 
 from voicebox.core.errors import ConfigError
 
-__all__ = ["Config", "SkillSetting", "check_skill_settings", "default_config_path", "load_config", "render_config",
-           "render_defaults", "scratch_config"]
+__all__ = ["Config", "SkillSetting", "check_skill_settings", "default_config_path", "default_values", "load_config",
+           "render_config", "render_defaults", "scratch_config"]
 
 
 def _opt(default: Any, doc: str, *, lo: float | None = None, hi: float | None = None,
@@ -373,6 +373,11 @@ def scratch_config(config: Config, folder: Path) -> Path:
     scratch = config.replace("paths", state_dir=str(folder / "state"))
     path.write_text(render_config(scratch), encoding="utf-8")
     return path
+
+
+def default_values() -> dict[str, dict[str, Any]]:
+    """Every section's keys with their defaults (``voicebox config --json``)."""
+    return {name: dataclasses.asdict(cls()) for name, cls in SECTIONS.items()}
 
 
 def render_defaults() -> str:
