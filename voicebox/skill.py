@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar
 
-from voicebox.core.config import SkillSetting
+from voicebox.core.skill_settings import SkillSetting
 from voicebox.core.storage import SkillStore
 from voicebox.understand.slots import Duration, parse_duration, parse_number, spoken_number
 

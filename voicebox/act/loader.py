@@ -14,10 +14,11 @@ from typing import Any
 
 import yaml
 
-from voicebox.core.config import Config, check_skill_settings
+from voicebox.core.config import Config
 from voicebox.core.errors import ConfigError
 from voicebox.core.permissions import unsafe_dir_reason, unsafe_tree_reason
 from voicebox.core.resources import builtin_skills_dir
+from voicebox.core.skill_settings import check_skill_settings
 from voicebox.skill import Context, Skill
 
 __all__ = ["ENTRY_POINT_GROUP", "LoadedSkill", "MakeContext", "discover", "load_folder", "load_skills",

@@ -5,15 +5,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
 from voicebox.core.errors import ConfigError
 
-__all__ = ["Config", "SkillSetting", "check_skill_settings", "default_config_path", "default_values", "load_config",
-           "render_config", "render_defaults", "scratch_config"]
+__all__ = ["Config", "default_config_path", "default_values", "load_config", "render_config", "render_defaults",
+           "scratch_config"]
 
 
 def _opt(default: Any, doc: str, *, lo: float | None = None, hi: float | None = None,
@@ -252,42 +251,6 @@ def _check_value(source: str, where: str, value: Any, tp: Any, meta: Any) -> Any
     if choices and value not in choices:
         raise ConfigError(f"{source}: {where} = {value!r} is not allowed; choose one of: {', '.join(choices)}")
     return value
-
-
-@dataclass(frozen=True, slots=True)
-class SkillSetting:
-    """One setting a skill declares: its default (whose type the value must have), what it means, what is allowed.
-
-    ``lo``/``hi`` bound a number; ``choices`` lists the allowed strings.
-    """
-
-    default: bool | int | float | str | list[str]
-    doc: str = ""
-    lo: float | None = None
-    hi: float | None = None
-    choices: tuple[str, ...] | None = None
-
-
-def check_skill_settings(config: Config, skill: str, declared: Mapping[str, SkillSetting]) -> dict[str, Any]:
-    """The ``[skill.NAME]`` table checked against what the skill declares, with defaults filled in.
-
-    A skill that declares nothing gets its table as written (skills from before declarations).
-    """
-    table = dict(config.skill.get(skill, {}))
-    if not declared:
-        return table
-    where = f"skill.{skill}"
-    unknown = sorted(set(table) - set(declared))
-    if unknown:
-        raise ConfigError(f"{config.source}: unknown key [{where}] {unknown[0]}; allowed keys in [{where}]: "
-                          f"{', '.join(sorted(declared))}")
-    values: dict[str, Any] = {}
-    for key, setting in declared.items():
-        tp = list[str] if isinstance(setting.default, list) else type(setting.default)
-        meta = {"lo": setting.lo, "hi": setting.hi, "choices": setting.choices}
-        value = table.get(key, setting.default)
-        values[key] = _check_value(config.source, f"[{where}] {key}", value, tp, meta)
-    return values
 
 
 def _build_section(name: str, cls: type, table: dict[str, Any], source: str) -> Any:
