@@ -161,3 +161,30 @@ def test_sys_exit_in_a_handler_does_not_end_the_command(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert [r["speech"] for r in rows] == ["Sorry, something went wrong in the quitter skill.", "7 times 8 is 56."]
     assert "SystemExit" in proc.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("body", ["        raise SystemExit(0)\n", "        raise KeyboardInterrupt\n"],
+                         ids=["sys-exit", "keyboard-interrupt"])
+def test_voicebox_run_answers_every_turn_when_a_handler_exits(body: str, tmp_path: Path, shared_audio: Path,
+                                                              model_store: object) -> None:
+    import numpy as np
+    from daemon_proc import skill_folder
+
+    from voicebox.core.audio import read_wav, write_wav
+
+    skill_folder(tmp_path / "skills", "quitter", "Quit", "what time is it", body)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[skills]\nuser_dir = "{tmp_path / "skills"}"\ndisabled = ["time_date"]\n'
+                   f'[asr]\nvocabulary_prompt = false\n[paths]\nstate_dir = "{tmp_path / "state"}"\n')
+    turn = [np.zeros(8000, np.int16), read_wav(shared_audio / "wyoming-openwakeword/hey_jarvis.wav"),
+            read_wav(shared_audio / "speech-to-phrase/en/what time is it.wav"), np.zeros(32000, np.int16)]
+    wav = tmp_path / "two-turns.wav"
+    write_wav(wav, np.concatenate(turn + turn))
+    proc = subprocess.run([sys.executable, "-m", "voicebox", "run", "--config", str(cfg), "--input", str(wav),
+                           "--output", "none", "--json"], capture_output=True, text=True, timeout=300)
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    responses = [e for e in events if e["event"] == "response"]
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert [r["speech"] for r in responses] == ["Sorry, something went wrong in the quitter skill."] * 2, \
+        proc.stderr[-2000:]
