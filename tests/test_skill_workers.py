@@ -163,11 +163,8 @@ def test_sys_exit_in_a_handler_does_not_end_the_command(tmp_path: Path) -> None:
     assert "SystemExit" in proc.stderr
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("body", ["        raise SystemExit(0)\n", "        raise KeyboardInterrupt\n"],
-                         ids=["sys-exit", "keyboard-interrupt"])
-def test_voicebox_run_answers_every_turn_when_a_handler_exits(body: str, tmp_path: Path, shared_audio: Path,
-                                                              model_store: object) -> None:
+def _two_turns_through_run(tmp_path: Path, shared_audio: Path, body: str, skills_extra: str = "") -> tuple[Any, list]:
+    """``voicebox run`` on a WAV of two "what time is it" turns answered by a test skill whose handler has ``body``."""
     import numpy as np
     from daemon_proc import skill_folder
 
@@ -175,7 +172,7 @@ def test_voicebox_run_answers_every_turn_when_a_handler_exits(body: str, tmp_pat
 
     skill_folder(tmp_path / "skills", "quitter", "Quit", "what time is it", body)
     cfg = tmp_path / "config.toml"
-    cfg.write_text(f'[skills]\nuser_dir = "{tmp_path / "skills"}"\ndisabled = ["time_date"]\n'
+    cfg.write_text(f'[skills]\nuser_dir = "{tmp_path / "skills"}"\ndisabled = ["time_date"]\n{skills_extra}'
                    f'[asr]\nvocabulary_prompt = false\n[paths]\nstate_dir = "{tmp_path / "state"}"\n')
     turn = [np.zeros(8000, np.int16), read_wav(shared_audio / "wyoming-openwakeword/hey_jarvis.wav"),
             read_wav(shared_audio / "speech-to-phrase/en/what time is it.wav"), np.zeros(32000, np.int16)]
@@ -184,7 +181,25 @@ def test_voicebox_run_answers_every_turn_when_a_handler_exits(body: str, tmp_pat
     proc = subprocess.run([sys.executable, "-m", "voicebox", "run", "--config", str(cfg), "--input", str(wav),
                            "--output", "none", "--json"], capture_output=True, text=True, timeout=300)
     events = [json.loads(line) for line in proc.stdout.splitlines()]
-    responses = [e for e in events if e["event"] == "response"]
+    return proc, [e["speech"] for e in events if e["event"] == "response"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("body", ["        raise SystemExit(0)\n", "        raise KeyboardInterrupt\n"],
+                         ids=["sys-exit", "keyboard-interrupt"])
+def test_voicebox_run_answers_every_turn_when_a_handler_exits(body: str, tmp_path: Path, shared_audio: Path,
+                                                              model_store: object) -> None:
+    proc, said = _two_turns_through_run(tmp_path, shared_audio, body)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert [r["speech"] for r in responses] == ["Sorry, something went wrong in the quitter skill."] * 2, \
-        proc.stderr[-2000:]
+    assert said == ["Sorry, something went wrong in the quitter skill."] * 2, proc.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_voicebox_run_times_out_a_blocking_async_handler_and_quarantines_its_skill(
+        tmp_path: Path, shared_audio: Path, model_store: object) -> None:
+    blocking = "        import time\n        time.sleep(20)\n        return 'too late'\n"
+    proc, said = _two_turns_through_run(tmp_path, shared_audio, blocking, "timeout_s = 1.0\n")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert said == ["Sorry, the quitter skill took too long.",
+                    "Sorry, the quitter skill is switched off: it stopped answering."], proc.stderr[-2000:]
+    assert "the quitter skill is quarantined" in proc.stderr
