@@ -144,6 +144,16 @@ def test_a_spinning_sync_handler_is_ended_after_its_timeout() -> None:
         dispatcher.close()
 
 
+def test_work_after_the_workers_stopped_is_an_error_reply_not_a_hang() -> None:
+    from voicebox.act.workers import SkillWorkers
+
+    workers = SkillWorkers()
+    dispatcher = Dispatcher([_skill("late", Fine=_ok)], timeout_s=60, workers=workers)
+    assert asyncio.run(dispatcher.handle(_match("late", "Fine"))).status == "ok"
+    workers.close()
+    assert asyncio.run(dispatcher.handle(_match("late", "Fine"))).status == "error"
+
+
 def test_sys_exit_in_a_handler_does_not_end_the_command(tmp_path: Path) -> None:
     folder = tmp_path / "extra" / "quitter"
     (folder / "sentences").mkdir(parents=True)

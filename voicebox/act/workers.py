@@ -81,6 +81,7 @@ class SkillWorker:
     def __init__(self, skill: str) -> None:
         self.skill = skill
         self.quarantined = False
+        self._closed = False
         self._loop = asyncio.new_event_loop()
         self._running: concurrent.futures.Future[Any] | None = None
         self._task: asyncio.Task[Any] | None = None
@@ -99,6 +100,10 @@ class SkillWorker:
         conversation this is) go with the call.
         """
         home = asyncio.get_running_loop()
+        if self._closed:
+            stopped: asyncio.Future[Any] = home.create_future()
+            stopped.set_result(Failure(RuntimeError(f"the {self.skill} skill's worker has stopped")))
+            return stopped
         context = contextvars.copy_context()
         context.run(_HOME.set, home)
         done: concurrent.futures.Future[Any] = concurrent.futures.Future()
@@ -118,6 +123,7 @@ class SkillWorker:
 
     def close(self) -> None:
         """Stop the worker's loop once the handler running now returns (pending callbacks are dropped)."""
+        self._closed = True
         with contextlib.suppress(RuntimeError):  # already closed
             self._loop.call_soon_threadsafe(self._loop.stop)
 
