@@ -78,15 +78,18 @@ async def on_home_loop(make: Callable[[], Awaitable[T]]) -> T:
 class SkillWorker:
     """The thread (and event loop) one skill's handlers run on."""
 
-    def __init__(self, skill: str) -> None:
+    def __init__(self, skill: str, *, start: bool = True) -> None:
         self.skill = skill
         self.quarantined = False
-        self._closed = False
+        self._closed = not start
         self._loop = asyncio.new_event_loop()
         self._running: concurrent.futures.Future[Any] | None = None
         self._task: asyncio.Task[Any] | None = None
         self._thread = threading.Thread(target=self._main, name=f"skill-{skill}", daemon=True)
-        self._thread.start()
+        if start:
+            self._thread.start()
+        else:
+            self._loop.close()
 
     @property
     def alive(self) -> bool:
@@ -116,7 +119,8 @@ class SkillWorker:
     def quarantine(self) -> None:
         """Send no more work here and interrupt what is running (see the module docstring)."""
         self.quarantined = True
-        self._loop.call_soon_threadsafe(self._cancel_task)
+        with contextlib.suppress(RuntimeError):  # its loop is already closed: nothing runs there
+            self._loop.call_soon_threadsafe(self._cancel_task)
         if self._running is not None and self._running.running():
             _raise_in_thread(self._thread, _Abandoned)
         self.close()
@@ -193,13 +197,14 @@ class SkillWorkers:
     def __init__(self) -> None:
         self._workers: dict[str, SkillWorker] = {}
         self._lock = threading.Lock()
+        self._closed = False
 
     def get(self, skill: str) -> SkillWorker:
-        """The skill's worker (started on first use)."""
+        """The skill's worker (started on first use; once these workers are closed, a stopped one)."""
         with self._lock:
             worker = self._workers.get(skill)
             if worker is None:
-                worker = self._workers[skill] = SkillWorker(skill)
+                worker = self._workers[skill] = SkillWorker(skill, start=not self._closed)
             return worker
 
     def renew(self, skills: list[str]) -> None:
@@ -210,9 +215,10 @@ class SkillWorkers:
                     del self._workers[name]
 
     def close(self) -> None:
-        """Stop every worker (without waiting for handlers still running)."""
+        """Stop every worker (without waiting for handlers still running); later work gets an error reply."""
         with self._lock:
-            workers, self._workers = list(self._workers.values()), {}
+            self._closed = True
+            workers = list(self._workers.values())
         for worker in workers:
             worker.close()
 
