@@ -48,6 +48,9 @@ def test_eval_end_to_end_writes_summary_report_and_plots(small_manifest: Path, t
                "--workers", "1", timeout=600)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
+    # progress on stderr (plain lines: stderr is no terminal here)
+    assert "voicebox eval: wake-word scoring 0/" in proc.stderr and "blocks (100 %)" in proc.stderr
+    assert "voicebox eval: speech recognition 3/3 clips (100 %)" in proc.stderr
     assert (summary["n_wake"], summary["n_negative"], summary["n_command"], summary["n_speech"]) == (3, 3, 2, 1)
     assert set(summary["wake"]) == {"hey_jarvis"}
     jarvis = summary["wake"]["hey_jarvis"]

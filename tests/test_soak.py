@@ -62,6 +62,7 @@ def test_a_turn_restarted_by_the_wake_word_within_a_cue_counts_as_that_cue() -> 
 def test_five_minute_soak(shared_audio: Path, model_store: object) -> None:
     proc = run_cli("soak", "--minutes", "5", "--json", "--audio", str(shared_audio), timeout=1800)
     report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert "voicebox soak: audio streamed 0/300 s (0 %)" in proc.stderr and "(50 %)" in proc.stderr
     print("soak (5 min of audio):", report)
     assert report["crashes"] == 0, report["errors"]
     assert report["commands_spoken"] >= 6

@@ -5,7 +5,8 @@ format). Handlers receive the context and the matched slots as keyword
 arguments (a ``<duration>`` arrives as a :class:`Duration`), and return a
 :class:`Response` (or a plain string to speak). Through the context a skill
 speaks, schedules callbacks (methods taking ``ctx`` and a :class:`Job`),
-reads its ``[skill.NAME]`` settings and keeps data in ``ctx.store``.
+reads its ``[skill.NAME]`` settings (declared in ``Skill.settings``) and
+keeps data in ``ctx.store``.
 Built-in skills use exactly this module and nothing private.
 """
 
@@ -14,17 +15,21 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
+from voicebox.core.skill_settings import SkillSetting
 from voicebox.core.storage import SkillStore
 from voicebox.understand.slots import Duration, parse_duration, parse_number, spoken_number
 
-__all__ = ["Context", "Duration", "Job", "Response", "Skill", "SkillStore", "intent", "parse_duration", "parse_number",
-           "spoken_number"]
+__all__ = ["Context", "Duration", "Job", "Response", "Setting", "Skill", "SkillStore", "intent", "parse_duration",
+           "parse_number", "spoken_number"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _HANDLER_ATTR = "__voicebox_intent__"
+
+Setting = SkillSetting
+"""A setting a skill declares in ``Skill.settings``: ``Setting(default, doc, lo=, hi=, choices=)``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,11 +148,17 @@ def intent(name: str) -> Callable[[F], F]:
 class Skill:
     """Base class of all skills. Subclass it, decorate handlers with :func:`intent`.
 
-    ``examples`` lists a few sentences for "what can you do".
+    ``examples`` lists a few sentences for "what can you do". ``settings``
+    declares the skill's ``[skill.NAME]`` keys, e.g. ``{"ring_for_s":
+    Setting(60.0, "how long an alarm rings, seconds", lo=0, hi=3600)}``:
+    voicebox checks them with the rest of the config at start-up (a wrong
+    type, a value out of range or an unknown key is a config error) and
+    ``ctx.settings`` holds every declared key, defaults filled in.
     """
 
     name: str = ""
     examples: tuple[str, ...] = ()
+    settings: ClassVar[Mapping[str, Setting]] = {}
 
     def __init__(self, context: Context) -> None:
         self.ctx = context

@@ -105,7 +105,7 @@ class Reply:
     handler), ``"job"`` (a scheduled callback ran) or ``"none"`` (nothing
     matched: ``speech`` is voicebox's "didn't understand"). ``intent`` is the
     intent name, or the reply handler's or callback's method name.
-    ``status`` is the dispatcher's: ok, error, timeout, no_handler, or
+    ``status`` is the dispatcher's: ok, error, timeout, quarantined, no_handler, or
     not_understood.
     """
 
@@ -193,8 +193,8 @@ class SkillHarness:
         self.host = LocalHost()
         self.services = SkillServices(storage, Scheduler(storage, clock=self.clock), self.host)
         try:
-            self.loaded: LoadedSkill = load_folder(self.folder, lambda n: self.services.context(n, self.config),
-                                                   name=self.name, language=language)
+            self.loaded: LoadedSkill = load_folder(self.folder, self.services.context, config=self.config,
+                                                   name=self.name)
             self.services.examples = {self.name: self.loaded.examples}
             self.recognizer = IntentRecognizer([self.loaded])
             if self.name in self.recognizer.errors:
@@ -203,7 +203,8 @@ class SkillHarness:
         except BaseException:
             self.close()
             raise
-        self.dispatcher = Dispatcher([self.loaded], timeout_s=self.config.skills.timeout_s)
+        self.dispatcher = Dispatcher([self.loaded], timeout_s=self.config.skills.timeout_s,
+                                     workers=self.services.workers)
         self._awaiting: tuple[str, str] | None = None
 
     # --- what a test looks at ------------------------------------------------------------------------

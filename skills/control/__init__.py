@@ -5,13 +5,15 @@ Setting (``[skill.control]``): ``volume_step`` (default 0.2 = 20 percent).
 
 from __future__ import annotations
 
-from voicebox.skill import Context, Response, Skill, intent
+from voicebox.skill import Context, Response, Setting, Skill, intent
 
 
 class Control(Skill):
     """Stops speech and alarms, repeats the last answer, lists what voicebox can do, sets the volume."""
 
     examples = ("stop", "repeat that", "what can you do", "volume up", "set the volume to 50 percent")
+    settings = {"volume_step": Setting(0.2, "How much \"volume up\" and \"volume down\" change the volume.",
+                                       lo=0.01, hi=2.0)}
 
     @intent("Stop")
     def stop(self, ctx: Context) -> Response:
@@ -40,12 +42,12 @@ class Control(Skill):
     @intent("VolumeUp")
     def louder(self, ctx: Context) -> Response:
         """Raise the volume one step."""
-        return self._set(ctx, ctx.volume + float(ctx.settings.get("volume_step", 0.2)))
+        return self._set(ctx, ctx.volume + ctx.settings["volume_step"])
 
     @intent("VolumeDown")
     def quieter(self, ctx: Context) -> Response:
         """Lower the volume one step."""
-        return self._set(ctx, ctx.volume - float(ctx.settings.get("volume_step", 0.2)))
+        return self._set(ctx, ctx.volume - ctx.settings["volume_step"])
 
     @intent("VolumeSet")
     def set_volume(self, ctx: Context, percent: int) -> Response:

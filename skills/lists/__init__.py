@@ -8,13 +8,42 @@ from __future__ import annotations
 
 import re
 
-from voicebox.skill import Context, Response, Skill, intent
+from voicebox.skill import Context, Response, Setting, Skill, intent
 
 
 def _split(items: str) -> list[str]:
     """ "milk, eggs and bread" -> ["milk", "eggs", "bread"]."""
     parts = re.split(r",|\band\b|\balso\b", items.lower())
     return [p.strip(" .!?") for p in parts if p.strip(" .!?")]
+
+
+# One list command as the templates put it: "ITEM to|on|from|off [the|my] [NAME] list", after its verb.
+_COMMAND = re.compile(r"(?P<item>.+?)\s+(?:to|on|onto|from|off)\s+(?:(?:the|my)\s+)?(?P<name>.*?)\s*\blist\b[\s.,!?]*",
+                      re.IGNORECASE)
+_LEAD = re.compile(r"^(?:(?:and|also|then|please|add|put|remove|delete|take|erase|cross|scratch|tick)\s+)+",
+                   re.IGNORECASE)
+
+
+def _last_command(item: str, list_name: str | None) -> tuple[str, str | None]:
+    """The last complete list command when the slots hold more than one (a recognition echo), else the slots.
+
+    Speech recognition sometimes hears a command twice ("add milk to my shopping list and milk to my shopping
+    list"): the wildcards then swallow the second copy, and milk would land on a list named "shopping list and
+    milk to my shopping". A list name or item that contains another list command is such an echo, not a name.
+    """
+    text = f"{item} to my {list_name or ''} list"
+    commands, at = [], 0
+    for found in _COMMAND.finditer(text):
+        if found.start() != at:
+            return item, list_name
+        commands.append(found)
+        at = found.end()
+    if len(commands) < 2 or at != len(text):
+        return item, list_name
+    last_item = _LEAD.sub("", commands[-1]["item"]).strip()
+    if not last_item or last_item.lower() in ("my", "the", "a"):
+        return item, list_name
+    return last_item, commands[-1]["name"].strip() or None
 
 
 def _join(items: list[str]) -> str:
@@ -25,15 +54,17 @@ class Lists(Skill):
     """Named lists that persist: shopping, to-do, packing..."""
 
     examples = ("add milk and eggs to my shopping list", "what's on my shopping list", "clear my shopping list")
+    settings = {"default_list": Setting("shopping", "The list meant when a command names none.")}
 
     def _name(self, ctx: Context, list_name: str | None) -> str:
         name = (list_name or "").lower().strip()
         name = re.sub(r"^(the|my)\s+", "", name)
-        return name or str(ctx.settings.get("default_list", "shopping"))
+        return name or str(ctx.settings["default_list"])
 
     @intent("AddItem")
     def add(self, ctx: Context, item: str, list_name: str | None = None) -> Response:
         """Add one or more items."""
+        item, list_name = _last_command(item, list_name)
         name = self._name(ctx, list_name)
         new = _split(item)
         with ctx.store.transaction():
@@ -47,6 +78,7 @@ class Lists(Skill):
     @intent("RemoveItem")
     def remove(self, ctx: Context, item: str, list_name: str | None = None) -> Response:
         """Remove one or more items."""
+        item, list_name = _last_command(item, list_name)
         name = self._name(ctx, list_name)
         gone = _split(item)
         with ctx.store.transaction():

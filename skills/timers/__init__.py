@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from voicebox.skill import Context, Duration, Job, Response, Skill, intent, parse_duration
+from voicebox.skill import Context, Duration, Job, Response, Setting, Skill, intent, parse_duration
 
 _WHICH = "Which timer?"
 
@@ -49,6 +49,10 @@ class Timers(Skill):
     """Kitchen timers that ring and survive restarts."""
 
     examples = ("set a 10 minute pizza timer", "how much time is left", "cancel the pizza timer")
+    settings = {
+        "ring_for_s": Setting(60.0, "How long an alarm keeps repeating, seconds (0 = ring once).", lo=0, hi=86400),
+        "repeat_s": Setting(15.0, "Seconds between repeats of a ringing alarm.", lo=1, hi=3600),
+    }
 
     # --- state -------------------------------------------------------------------------------------------
     def _timers(self, ctx: Context) -> list[dict[str, Any]]:
@@ -64,8 +68,7 @@ class Timers(Skill):
             if timer["due_s"] is not None:
                 timer["job"] = ctx.schedule(timer["due_s"] - ctx.now().timestamp(), "ring",
                                             {"timer": timer["id"], "label": _label(timer)},
-                                            ring_for_s=float(settings.get("ring_for_s", 60)),
-                                            repeat_s=float(settings.get("repeat_s", 15)))
+                                            ring_for_s=settings["ring_for_s"], repeat_s=settings["repeat_s"])
             ctx.store.set(f"timer:{timer['id']}", timer)
 
     def _remove(self, ctx: Context, timer: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from voicebox.act.scheduler import Scheduler
+from voicebox.act.workers import SkillWorkers, on_home_loop
 from voicebox.core.config import Config
 from voicebox.core.conversation import current_origin
 from voicebox.core.storage import SkillStore, Storage
@@ -145,8 +146,8 @@ class SkillContext:
         return dt.datetime.fromtimestamp(self._scheduler.now_s()).astimezone()
 
     async def speak(self, text: str) -> None:
-        """Say ``text`` now."""
-        await self._host.say(text)
+        """Say ``text`` now (on the daemon's loop, also when called from the skill's own worker)."""
+        await on_home_loop(lambda: self._host.say(text))
 
     def schedule(self, at: dt.datetime | float, handler: str, data: dict[str, Any] | None = None, *,
                  ring_for_s: float = 0.0, repeat_s: float = 0.0) -> int:
@@ -192,12 +193,14 @@ class SkillContext:
 
 @dataclass(slots=True)
 class SkillServices:
-    """What every skill context shares: the database, the scheduler, the host, and the example sentences."""
+    """What every skill context shares: the database, the scheduler, the host, the example sentences, and the
+    worker threads the skills' handlers run on."""
 
     storage: Storage
     scheduler: Scheduler
     host: Host
     examples: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    workers: SkillWorkers = field(default_factory=SkillWorkers)
 
     @classmethod
     def in_memory(cls, speak: Callable[[str], Awaitable[Any]] | None = None) -> SkillServices:
@@ -211,11 +214,11 @@ class SkillServices:
         storage = Storage.for_config(config)
         return cls(storage, Scheduler(storage), host)
 
-    def context(self, name: str, config: Config) -> SkillContext:
-        """The context of skill ``name`` with its ``[skill.NAME]`` settings."""
-        return SkillContext(name, config.skill.get(name, {}), self.storage, self.scheduler, self.host,
-                            lambda: dict(self.examples))
+    def context(self, name: str, settings: Mapping[str, Any]) -> SkillContext:
+        """The context of skill ``name`` with its checked ``[skill.NAME]`` settings."""
+        return SkillContext(name, settings, self.storage, self.scheduler, self.host, lambda: dict(self.examples))
 
     def close(self) -> None:
-        """Close the database."""
+        """Stop the skills' workers, then close the database."""
+        self.workers.close()
         self.storage.close()

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import contextvars
 import inspect
 import logging
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from voicebox.act.loader import LoadedSkill
+from voicebox.act.workers import Failure, SkillWorkers
 from voicebox.skill import Job, Response
 from voicebox.understand.intent import IntentMatch, IntentRecognizer
 
@@ -26,7 +24,7 @@ NOT_UNDERSTOOD = "Sorry, I didn't understand that. Say \"what can you do\" to he
 
 @dataclass(frozen=True, slots=True)
 class DispatchResult:
-    """The response to speak and how it came about (``status``: ok, error, timeout, no_handler)."""
+    """The response to speak and how it came about (``status``: ok, error, timeout, quarantined, no_handler)."""
 
     response: Response
     status: str
@@ -34,11 +32,21 @@ class DispatchResult:
 
 
 class Dispatcher:
-    """Routes an :class:`IntentMatch` to its skill's handler, isolated by a timeout."""
+    """Routes an :class:`IntentMatch` to its skill's handler, run on the skill's worker and isolated by a timeout.
 
-    def __init__(self, skills: Sequence[LoadedSkill], *, timeout_s: float = 5.0) -> None:
+    A handler that runs over the timeout gets its skill quarantined: a loud
+    error, and no more work is routed to that skill (status ``quarantined``)
+    until it is loaded again (SIGHUP or a restart). ``workers`` is shared by
+    the daemon across reloads; without it the dispatcher owns its own.
+    """
+
+    def __init__(self, skills: Sequence[LoadedSkill], *, timeout_s: float = 5.0,
+                 workers: SkillWorkers | None = None) -> None:
         self._skills = {s.name: s for s in skills if s.ok}
         self._timeout_s = timeout_s
+        self._own_workers = workers is None
+        self._workers = workers if workers is not None else SkillWorkers()
+        self._workers.renew(list(self._skills))
 
     async def handle(self, match: IntentMatch) -> DispatchResult:
         """Run the handler; errors and timeouts become a short apology, never an exception."""
@@ -70,28 +78,35 @@ class Dispatcher:
         """A loaded skill by name."""
         return self._skills.get(name)
 
+    def quarantined(self, name: str) -> bool:
+        """Skill ``name`` ran over its time and gets no more work."""
+        return name in self._skills and self._workers.get(name).quarantined
+
     async def _invoke(self, skill: LoadedSkill, method_name: str, args: tuple[Any, ...],
                       kwargs: dict[str, Any]) -> DispatchResult:
         start = time.perf_counter()
-        instance = skill.instance
-        method = getattr(instance, method_name)
-        ctx = getattr(instance, "ctx", None)
+        spoken = _spoken(skill.name)
+        worker = self._workers.get(skill.name)
+        if worker.quarantined:
+            _LOG.error("skill %s is quarantined (it ran over its time before); %s not run", skill.name, method_name)
+            return DispatchResult(Response(f"Sorry, the {spoken} skill is switched off: it stopped answering."),
+                                  "quarantined", 0.0)
+        method = getattr(skill.instance, method_name)
+        ctx = getattr(skill.instance, "ctx", None)
         try:
-            if inspect.iscoroutinefunction(method):
-                result = await asyncio.wait_for(method(ctx, *args, **kwargs), self._timeout_s)
-            else:
-                run = contextvars.copy_context().run  # the handler sees which conversation it serves
-                future = _in_daemon_thread(lambda: run(method, ctx, *args, **kwargs), f"skill-{skill.name}")
-                result = await asyncio.wait_for(future, self._timeout_s)
+            result = await asyncio.wait_for(worker.submit(method, ctx, *args, **kwargs), self._timeout_s)
         except TimeoutError:
-            _LOG.error("skill %s: handler %s ran over %.1f s and was abandoned", skill.name, method_name,
-                       self._timeout_s)
-            return DispatchResult(Response(f"Sorry, the {_spoken(skill.name)} skill took too long."), "timeout",
+            worker.quarantine()
+            _LOG.error("skill %s: handler %s ran over %.1f s and was abandoned; the %s skill is quarantined: "
+                       "nothing more is routed to it until it is reloaded (SIGHUP) or voicebox restarts",
+                       skill.name, method_name, self._timeout_s, skill.name)
+            return DispatchResult(Response(f"Sorry, the {spoken} skill took too long."), "timeout", _ms(start))
+        if isinstance(result, Failure):
+            err = result.error
+            _LOG.error("skill %s: handler %s raised %s", skill.name, method_name, type(err).__name__,
+                       exc_info=(type(err), err, err.__traceback__))
+            return DispatchResult(Response(f"Sorry, something went wrong in the {spoken} skill."), "error",
                                   _ms(start))
-        except Exception:
-            _LOG.exception("skill %s: handler %s raised", skill.name, method_name)
-            return DispatchResult(Response(f"Sorry, something went wrong in the {_spoken(skill.name)} skill."),
-                                  "error", _ms(start))
         if result is None:
             result = Response("")
         response = result if isinstance(result, Response) else Response(str(result))
@@ -103,32 +118,9 @@ class Dispatcher:
         return sorted(self._skills)
 
     def close(self) -> None:
-        """Nothing to release: abandoned handlers run on in daemon threads and are not waited for."""
-
-
-def _in_daemon_thread(func: Callable[[], Any], name: str) -> asyncio.Future[Any]:
-    """Run a sync handler in its own daemon thread: one that hangs is abandoned and cannot block exit."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[Any] = loop.create_future()
-
-    def settle(result: Any, error: BaseException | None) -> None:
-        if future.done():
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)
-
-    def work() -> None:
-        try:
-            result, error = func(), None
-        except BaseException as err:  # handed to the awaiting coroutine, which logs it
-            result, error = None, err
-        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
-            loop.call_soon_threadsafe(settle, result, error)
-
-    threading.Thread(target=work, name=name, daemon=True).start()
-    return future
+        """Stop the workers this dispatcher owns (shared ones are closed by their owner)."""
+        if self._own_workers:
+            self._workers.close()
 
 
 def _accepted_slots(method: Callable[..., Any], slots: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import importlib.util
 import inspect
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -15,15 +15,25 @@ from typing import Any
 import yaml
 
 from voicebox.core.config import Config
-from voicebox.core.permissions import unsafe_dir_reason
+from voicebox.core.errors import ConfigError
+from voicebox.core.permissions import unsafe_dir_reason, unsafe_tree_reason
 from voicebox.core.resources import builtin_skills_dir
+from voicebox.core.skill_settings import check_skill_settings
 from voicebox.skill import Context, Skill
 
-__all__ = ["ENTRY_POINT_GROUP", "LoadedSkill", "discover", "load_folder", "load_skills", "user_skills_dir"]
+__all__ = ["ENTRY_POINT_GROUP", "LoadedSkill", "MakeContext", "discover", "load_folder", "load_skills",
+           "user_skills_dir"]
 
 ENTRY_POINT_GROUP = "voicebox.skills"
 
 _LOG = logging.getLogger(__name__)
+
+MakeContext = Callable[[str, Mapping[str, Any]], Context]
+"""Builds the context of skill ``name`` with its checked settings (defaults filled in)."""
+
+
+class _NoSentences(FileNotFoundError):
+    """The skill has no sentences file in the configured language."""
 
 
 @dataclass(slots=True)
@@ -67,13 +77,22 @@ def discover(config: Config) -> Iterator[tuple[str, str, Path]]:
         if not root.is_dir() or not _safe(source, root):
             continue
         for folder in sorted(root.iterdir()):
-            if (folder / "__init__.py").is_file() and not folder.name.startswith(("_", ".")) and _safe(source, folder):
+            if not (folder / "__init__.py").is_file() or folder.name.startswith(("_", ".")):
+                continue
+            if _safe(source, folder, tree=True):
                 yield folder.name, source, folder
 
 
-def _safe(source: str, path: Path) -> bool:
-    """User and configured skill folders must be yours and writable by nobody else (built-ins ship with voicebox)."""
-    problem = "" if source == "builtin" else unsafe_dir_reason(path)
+def _safe(source: str, path: Path, *, tree: bool = False) -> bool:
+    """User and configured skill folders must be yours and writable by nobody else (built-ins ship with voicebox).
+
+    With ``tree`` every file and folder inside ``path`` is checked too (what importing it may load).
+    """
+    if source == "builtin":
+        return True
+    problem = unsafe_dir_reason(path)
+    if not problem and tree:
+        problem = unsafe_tree_reason(path)
     if problem:
         _LOG.error("refusing to load skills from %s: %s", path, problem)
     return not problem
@@ -106,7 +125,7 @@ def _skill_class(module: ModuleType) -> type[Skill]:
 def _read_sentences(folder: Path, language: str) -> dict[str, Any]:
     path = folder / "sentences" / f"{language}.yaml"
     if not path.is_file():
-        raise FileNotFoundError(f"no sentences file {path}")
+        raise _NoSentences(f"no sentences file {path}")
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict) or not isinstance(data.get("intents", {}), dict):
         raise ValueError(f"{path}: expected a mapping with an 'intents' table")
@@ -129,30 +148,33 @@ def _load_entry_point(ep: Any) -> tuple[type[Skill], Path]:
     return cls, Path(inspect.getfile(cls)).resolve().parent
 
 
-def _instantiate(skill: LoadedSkill, cls: type[Skill], folder: Path, language: str,
-                 make_context: Callable[[str], Context]) -> None:
-    skill.sentences = _read_sentences(folder, language)
+def _instantiate(skill: LoadedSkill, cls: type[Skill], folder: Path, config: Config,
+                 make_context: MakeContext) -> None:
+    settings = check_skill_settings(config, skill.name, cls.settings)
+    skill.sentences = _read_sentences(folder, config.skills.language)
     skill.handlers = cls.handlers()
     skill.examples = tuple(cls.examples)
-    skill.instance = cls(make_context(skill.name))
+    skill.instance = cls(make_context(skill.name, settings))
 
 
-def load_folder(folder: Path, make_context: Callable[[str], Context], *, name: str = "", language: str = "en",
+def load_folder(folder: Path, make_context: MakeContext, *, config: Config | None = None, name: str = "",
                 source: str = "dir") -> LoadedSkill:
     """Import the one skill in ``folder`` (named after it unless ``name``) as :func:`load_skills` does.
 
     Unlike :func:`load_skills` a failure is raised, not recorded (used by :mod:`voicebox.testing`).
     """
     skill = LoadedSkill(name=name or folder.name, source=source, path=folder)
-    _instantiate(skill, _skill_class(_import_folder(skill.name, folder)), folder, language, make_context)
+    _instantiate(skill, _skill_class(_import_folder(skill.name, folder)), folder, config or Config(), make_context)
     return skill
 
 
-def load_skills(config: Config, make_context: Callable[[str], Context]) -> list[LoadedSkill]:
+def load_skills(config: Config, make_context: MakeContext) -> list[LoadedSkill]:
     """Import every discovered skill; one that fails is reported (``error``) and skipped.
 
     Later sources override earlier ones of the same name: built-in, user
-    folder, ``[skills] dirs``, then installed packages.
+    folder, ``[skills] dirs``, then installed packages. Settings that do not
+    match what a skill declares, and a ``[skills] language`` no skill has
+    sentences in, are a :class:`ConfigError` (the config is wrong, not the skill).
     """
     found: dict[str, tuple[str, Any]] = {}
     for name, source, folder in discover(config):
@@ -163,6 +185,8 @@ def load_skills(config: Config, make_context: Callable[[str], Context]) -> list[
     except Exception as err:  # broken package metadata must not stop the folder skills
         _LOG.error("cannot list %s entry points: %s", ENTRY_POINT_GROUP, err)
     loaded: list[LoadedSkill] = []
+    bad_settings: list[str] = []
+    languages: set[str] = set()
     for name, (source, where) in found.items():
         if name in config.skills.disabled:
             continue
@@ -173,9 +197,26 @@ def load_skills(config: Config, make_context: Callable[[str], Context]) -> list[
             else:
                 cls, folder = _load_entry_point(where)
                 skill.path = folder
-            _instantiate(skill, cls, folder, config.skills.language, make_context)
+            languages.update(p.stem for p in (folder / "sentences").glob("*.yaml"))
+            _instantiate(skill, cls, folder, config, make_context)
+        except ConfigError as err:
+            bad_settings.append(err.message)
+            skill.error = f"ConfigError: {err.message}"
         except (Exception, SystemExit) as err:  # isolation: one broken skill must not stop the others
             skill.error = f"{type(err).__name__}: {err}"
             _LOG.error("skill %s (%s) failed to load: %s", name, skill.path or source, skill.error)
         loaded.append(skill)
+    if bad_settings:
+        raise ConfigError("\n".join(bad_settings))
+    _check_language(config, loaded, languages)
     return loaded
+
+
+def _check_language(config: Config, loaded: list[LoadedSkill], languages: set[str]) -> None:
+    """Refuse a ``[skills] language`` that no skill has sentences in (every skill would fail)."""
+    language = config.skills.language
+    if not loaded or any(s.ok for s in loaded) or language in languages:
+        return
+    have = ", ".join(sorted(languages)) or "none"
+    raise ConfigError(f"{config.source}: [skills] language = {language!r}: no skill has sentences in that language "
+                      f"(sentences/{language}.yaml); languages the skills have: {have}")

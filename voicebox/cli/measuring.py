@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from dataclasses import asdict
 from pathlib import Path
@@ -17,7 +16,6 @@ __all__ = ["BENCH", "EVAL", "SOAK"]
 
 
 def _bench_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--quick", action="store_true", help="a smoke run on 3 commands")
 
 
@@ -37,7 +35,6 @@ def _eval_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser)
     p.add_argument("--manifest", required=True, type=Path, metavar="PATH",
                    help="manifest.tsv (columns path, kind, transcript; paths relative to its folder)")
     p.add_argument("--report", type=Path, metavar="DIR", help="write report.md, summary.json and plots here")
-    p.add_argument("--json", action="store_true", help="print the JSON summary instead of the table")
     p.add_argument("--compare", action="store_true",
                    help="also measure each wake-word improvement against the bare model (slower)")
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes for wake-word scoring")
@@ -71,7 +68,6 @@ def _soak_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser)
     p.add_argument("--every-s", type=float, default=45.0, help="seconds of audio between wake word + command cues")
     p.add_argument("--seed", type=int, default=1, help="order of the background clips")
     p.add_argument("--audio", metavar="DIR", help="the recordings folder (default: ../shared/audio)")
-    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
 
 
 def cmd_soak(args: argparse.Namespace, config: Config) -> int:
@@ -82,7 +78,7 @@ def cmd_soak(args: argparse.Namespace, config: Config) -> int:
         raise MeasureError(f"--minutes {args.minutes} is out of range; allowed: 0.5 to 1440", code=CODE_SOAK_ARGS)
     report = run_soak(config, args)
     if args.json:
-        print(json.dumps({**asdict(report), "passed": report.passed}))
+        print_json({**asdict(report), "passed": report.passed})
     else:
         for key, value in asdict(report).items():
             print(f"  {key:<24} {value}")

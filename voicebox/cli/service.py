@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from voicebox.cli.command import Command
-from voicebox.cli.output import make_emitter
+from voicebox.cli.output import make_emitter, print_json
 from voicebox.core.config import Config
 from voicebox.core.errors import CODE_SERVICE_INSTALL, ServiceError
 
@@ -19,7 +19,6 @@ __all__ = ["INSTALL_SERVICE", "SERVE"]
 
 def _serve_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     p.add_argument("--uri", help="tcp://HOST:PORT or unix://PATH (default: [wyoming] uri, tcp://127.0.0.1:10700)")
-    p.add_argument("--json", action="store_true", help="print events as JSON lines")
 
 
 def cmd_serve(args: argparse.Namespace, config: Config) -> int:
@@ -42,13 +41,17 @@ def _install_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentPars
 
 def cmd_install_service(args: argparse.Namespace, config: Config) -> int:
     """Write the user unit and enable it with systemctl (or print the commands when systemctl cannot run)."""
-    from voicebox.daemon.systemd import install_service, systemctl_usable
+    from voicebox.daemon.systemd import UNIT_NAME, install_service, systemctl_usable
 
     default_dir = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "systemd" / "user"
     unit_dir = Path(args.unit_dir).expanduser() if args.unit_dir else default_dir
     config_path = str(Path(args.config).expanduser().resolve()) if args.config else None
     commands = install_service(unit_dir, config_path=config_path, enable=not args.no_enable)
+    result = {"unit": str(unit_dir / UNIT_NAME), "commands": [" ".join(cmd) for cmd in commands], "ran": False}
     if args.print_only or not systemctl_usable():
+        if args.json:
+            print_json(result)
+            return 0
         print("run these to enable it:" if not args.print_only else "commands:")
         for cmd in commands:
             print("  " + " ".join(cmd))
@@ -58,6 +61,9 @@ def cmd_install_service(args: argparse.Namespace, config: Config) -> int:
         if done.returncode != 0:
             raise ServiceError(f"`{' '.join(cmd)}` failed: {done.stderr.strip() or done.returncode}",
                                code=CODE_SERVICE_INSTALL)
+    if args.json:
+        print_json({**result, "ran": True})
+        return 0
     print("voicebox is enabled and running; follow it with `journalctl --user -u voicebox -f`")
     return 0
 

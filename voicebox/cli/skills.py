@@ -142,8 +142,7 @@ def check_skills(skills: list[LoadedSkill], *, per_template: int = 8) -> list[st
 
 def _arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     ssub = p.add_subparsers(dest="skills_command", metavar="ACTION", required=True)
-    lst = ssub.add_parser("list", parents=[common], help="every skill with its source, intents and status")
-    lst.add_argument("--json", action="store_true")
+    ssub.add_parser("list", parents=[common], help="every skill with its source, intents and status")
     new = ssub.add_parser("new", parents=[common], help="create a working skill in the user skills directory")
     new.add_argument("name")
     ssub.add_parser("check", parents=[common], help="report overlapping or broken templates and handlers")
@@ -155,12 +154,18 @@ def cmd_skills(args: argparse.Namespace, config: Config) -> int:
 
     if args.skills_command == "new":
         folder = new_skill(config, args.name)
+        if args.json:
+            print_json({"name": args.name, "created": str(folder)})
+            return 0
         print(f"created {folder}\n  edit {folder / 'sentences' / 'en.yaml'} and {folder / '__init__.py'}; "
               f"it loads on the next start (try: voicebox intent \"{args.name.replace('_', ' ')} hello\")")
         return 0
     skills, _ = load_skill_set(config)
     if args.skills_command == "check":
         problems = check_skills(skills)
+        if args.json:
+            print_json({"skills": len(skills), "problems": problems})
+            return 1 if problems else 0
         for line in problems:
             print(line)
         print(f"{len(skills)} skill(s) checked, {len(problems)} problem(s)", file=sys.stderr)

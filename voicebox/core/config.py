@@ -11,7 +11,8 @@ from typing import Any, get_type_hints
 
 from voicebox.core.errors import ConfigError
 
-__all__ = ["Config", "default_config_path", "load_config", "render_config", "render_defaults", "scratch_config"]
+__all__ = ["Config", "default_config_path", "default_values", "load_config", "render_config", "render_defaults",
+           "scratch_config"]
 
 
 def _opt(default: Any, doc: str, *, lo: float | None = None, hi: float | None = None,
@@ -38,7 +39,8 @@ class AudioConfig:
 class WakeConfig:
     """[wake] wake-word detection."""
 
-    models: list[str] = _opt(["hey_jarvis"], "Wake-word models to listen for (see `voicebox models list`).")
+    models: list[str] = _opt(["hey_jarvis"], "Wake-word models to listen for (see `voicebox models list`).",
+                             lo=1)
     threshold: float = _opt(0.5, "Score (0-1) above which a wake word counts.", lo=0.01, hi=0.999)
     thresholds: dict[str, float] = _opt({}, "Per-model thresholds overriding `threshold`, e.g. {alexa = 0.6}.")
     refractory_s: float = _opt(2.0, "After a detection, ignore further detections for this long, seconds.", lo=0.0, hi=60.0)
@@ -232,6 +234,9 @@ def _check_value(source: str, where: str, value: Any, tp: Any, meta: Any) -> Any
     elif origin is list:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{source}: {where} must be a list of strings, not {value!r}")
+        if meta.get("lo") and len(value) < meta["lo"]:
+            raise ConfigError(f"{source}: {where} is empty; name at least one (see `voicebox config` for the "
+                              "default and `voicebox models list` for the models)")
         return list(value)
     elif origin is dict:
         if not isinstance(value, dict):
@@ -331,6 +336,11 @@ def scratch_config(config: Config, folder: Path) -> Path:
     scratch = config.replace("paths", state_dir=str(folder / "state"))
     path.write_text(render_config(scratch), encoding="utf-8")
     return path
+
+
+def default_values() -> dict[str, dict[str, Any]]:
+    """Every section's keys with their defaults (``voicebox config --json``)."""
+    return {name: dataclasses.asdict(cls()) for name, cls in SECTIONS.items()}
 
 
 def render_defaults() -> str:

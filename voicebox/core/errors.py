@@ -128,6 +128,8 @@ CODE_SOAK_AUDIO = "soak_audio"
 CODE_SOAK_COMMANDS = "soak_commands"
 CODE_SOAK_PLAN = "soak_plan"
 CODE_SOAK_START = "soak_start"
+# the command line
+CODE_USAGE = "usage"
 
 
 class VoiceboxError(Exception):

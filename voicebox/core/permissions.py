@@ -8,7 +8,7 @@ from pathlib import Path
 
 from voicebox.core.errors import CODE_UNSAFE_DIR, StorageError
 
-__all__ = ["private_dir", "private_socket", "unsafe_dir_reason"]
+__all__ = ["private_dir", "private_socket", "unsafe_dir_reason", "unsafe_tree_reason"]
 
 
 def unsafe_dir_reason(path: Path) -> str:
@@ -24,12 +24,41 @@ def unsafe_dir_reason(path: Path) -> str:
     uid = os.getuid()
     if info.st_uid not in (uid, 0):
         return (f"it is owned by uid {info.st_uid}, not by you (uid {uid}); "
-                f"use a directory you own, e.g. `chown -R {uid} {path}`")
+                f"use files and directories you own, e.g. `chown -R {uid} {path}`")
     if info.st_mode & stat.S_IWOTH:
         return f"anyone can write to it (mode {stat.filemode(info.st_mode)}); fix with `chmod o-w {path}`"
     if info.st_mode & stat.S_IWGRP and info.st_gid != os.getgid():
         return (f"group {info.st_gid} can write to it (mode {stat.filemode(info.st_mode)}); "
                 f"fix with `chmod g-w {path}`")
+    return ""
+
+
+def unsafe_tree_reason(folder: Path) -> str:
+    """Why importing the code in ``folder`` is unsafe ("" when safe): every folder and file in it, symlinks followed.
+
+    Python imports any file in a skill's folder (sub-packages, modules, their
+    ``__pycache__``), so each must pass :func:`unsafe_dir_reason`'s rules; a
+    symlink is judged by what it points to.
+    """
+    seen: set[Path] = set()
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        real = current.resolve()
+        if real in seen:
+            continue
+        seen.add(real)
+        try:
+            entries = sorted(current.iterdir())
+        except OSError as err:
+            return f"{current}: cannot list it ({err.strerror or err})"
+        for entry in entries:
+            problem = unsafe_dir_reason(entry)
+            if problem:
+                link = f" (a symlink to {entry.resolve()})" if entry.is_symlink() else ""
+                return f"{entry}{link}: {problem}"
+            if entry.is_dir():
+                pending.append(entry)
     return ""
 
 

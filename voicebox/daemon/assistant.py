@@ -120,7 +120,7 @@ def load_skill_set(config: Config, speak: Callable[[str], Any] | None = None, *,
     recognition-only uses and ``voicebox intent``); the daemon passes its own.
     """
     shared = services if services is not None else SkillServices.in_memory(speak)
-    skills = load_skills(config, lambda name: shared.context(name, config))
+    skills = load_skills(config, shared.context)
     shared.examples = {s.name: s.examples for s in skills if s.ok}
     return skills, IntentRecognizer(skills, near_match=config.skills.near_match)
 
@@ -141,9 +141,9 @@ def build_engines(config: Config, store: ModelStore, speak: Callable[[str], Any]
         vad = load_vad(store)
         recognizer = asr.result()
     release_free_memory()  # the recognizer's loading buffers, before the voice loads on top
-    engines = Engines(wake=wake, vad=vad, asr=recognizer, intents=intents,
-                      dispatcher=Dispatcher(skills, timeout_s=config.skills.timeout_s), tts=load_tts(config, store),
-                      wake_models=tuple(config.wake.models), services=services)
+    dispatcher = Dispatcher(skills, timeout_s=config.skills.timeout_s, workers=services.workers)
+    engines = Engines(wake=wake, vad=vad, asr=recognizer, intents=intents, dispatcher=dispatcher,
+                      tts=load_tts(config, store), wake_models=tuple(config.wake.models), services=services)
     release_free_memory()  # what loading needed only briefly (file buffers, weights before int8 conversion)
     return engines
 

@@ -58,12 +58,16 @@ def reload(assistant: Assistant, config_path: str | Path | None) -> Config | Non
         changed.append("audio devices")
     if changed:
         _LOG.warning("reload: changes to %s take effect after a restart", ", ".join(changed))
-    skills, intents = load_skill_set(new, assistant.pipeline.say, services=assistant.services)
+    try:
+        skills, intents = load_skill_set(new, assistant.pipeline.say, services=assistant.services)
+    except VoiceboxError as err:  # e.g. a [skill.NAME] setting the skill does not accept
+        _LOG.error("reload refused, keeping the running config and skills: %s", err.message)
+        return None
     engines = assistant.engines
     previous = engines.dispatcher
     engines.intents = intents
-    engines.dispatcher = Dispatcher(skills, timeout_s=new.skills.timeout_s)
-    previous.close()  # handlers still running finish; scheduled callbacks keep running on the loop
+    engines.dispatcher = Dispatcher(skills, timeout_s=new.skills.timeout_s, workers=assistant.services.workers)
+    previous.close()  # workers are shared: running handlers finish, work a skill put on its own loop survives
     assistant.config = new
     assistant.pipeline.reconfigure(new)
     assistant.pipeline.recorder = DebugRecorder.from_config(new)

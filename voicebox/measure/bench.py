@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from voicebox.core.events import AudioPlayed, Event, NoSpeech, SpeechEnded, Tran
 from voicebox.core.resources import shared_audio_dir
 from voicebox.daemon.assistant import build_engines, model_store
 from voicebox.measure.metrics import word_error_rate
+from voicebox.measure.progress import Progress
 from voicebox.turn.pipeline import Engines, Pipeline
 
 __all__ = ["SYNTH_COMMANDS", "TARGETS", "run_bench"]
@@ -134,8 +135,8 @@ async def run_turn(engines: Engines, config: Config, wake: Pcm, clip: Clip) -> d
     return out
 
 
-def measure_asr(engines: Engines, clips: Sequence[Clip]) -> list[dict[str, Any]]:
-    """Each clip recognized with the configured window policy and with the full 30 s window."""
+def measure_asr(engines: Engines, clips: Sequence[Clip], done: Callable[[], None] = lambda: None) -> list[dict[str, Any]]:
+    """Each clip recognized with the configured window policy and with the full 30 s window (``done`` after each)."""
     rows = []
     for clip in clips:
         start = time.perf_counter()
@@ -146,6 +147,7 @@ def measure_asr(engines: Engines, clips: Sequence[Clip]) -> list[dict[str, Any]]
         full_ms = (time.perf_counter() - start) * 1000
         rows.append({"name": clip.name, "reference": clip.transcript, "audio_s": len(clip.pcm) / SAMPLE_RATE,
                      "text": short.text, "window": short.window, "ms": short_ms, "full_text": full.text, "full_ms": full_ms})
+        done()
     return rows
 
 
@@ -252,11 +254,19 @@ def run_bench(config: Config, *, quick: bool = False) -> dict[str, Any]:
         clips += synthesized_clips(engines, SYNTH_COMMANDS[:1] if quick else SYNTH_COMMANDS)
         # Three turns (one not understood, with its long reply): a daemon's peak comes from successive turns' buffers.
         turns_audio = [part for clip in (clips[-1], clips[0], clips[-1]) for part in (wake, clip.pcm, _noise(1.5))]
-        startup_s, rss_mb = measure_startup(config, np.concatenate(turns_audio))
-        turns = [asyncio.run(run_turn(engines, config, wake, clip)) for clip in clips]
-        asr_rows = measure_asr(engines, clips)
-        wake_cpu = asyncio.run(measure_wake_cpu(engines, config, 3.0 if quick else 10.0))
-        wake_cpu_busy = asyncio.run(measure_wake_cpu(engines, config, 3.0 if quick else 10.0, _BUSY_RMS))
+        # Steps: the start-up run, each command's turn, each command's recognition, the two idle CPU runs.
+        with Progress(3 + 2 * len(clips), "voicebox bench", "measuring", unit="steps") as bar:
+            startup_s, rss_mb = measure_startup(config, np.concatenate(turns_audio))
+            bar.update()
+            turns = []
+            for clip in clips:
+                turns.append(asyncio.run(run_turn(engines, config, wake, clip)))
+                bar.update()
+            asr_rows = measure_asr(engines, clips, bar.update)
+            wake_cpu = asyncio.run(measure_wake_cpu(engines, config, 3.0 if quick else 10.0))
+            bar.update()
+            wake_cpu_busy = asyncio.run(measure_wake_cpu(engines, config, 3.0 if quick else 10.0, _BUSY_RMS))
+            bar.update()
     finally:
         engines.close()
     result = summarize(turns, asr_rows)

@@ -16,6 +16,7 @@ from voicebox.daemon.assistant import load_asr, load_skill_set, model_store
 from voicebox.measure.eval_data import Clip, clip_stream, load_pcm, mix_at_snr, read_manifest, wake_model_for
 from voicebox.measure.eval_wake import FrontEnd, ModelFiles, ScoreJob, WakeResult, WakeRule, evaluate_rule, score_streams
 from voicebox.measure.metrics import word_error_rate
+from voicebox.measure.progress import Progress
 from voicebox.understand.retries import understand
 
 __all__ = ["comparison_rules", "default_rule", "intent_scores", "run_eval"]
@@ -86,7 +87,8 @@ def _wake_results(clips: list[Clip], config: Config, rules: list[WakeRule], work
     blocks = sum(len(j.pcm) for j in jobs) // BLOCK_SAMPLES
     log(f"wake word: scoring {blocks} blocks ({blocks * 0.08 / 60:.0f} min of audio through {len(front_ends)} "
         f"front end(s)) in {workers} process(es)")
-    scored = score_streams(jobs, workers)
+    with Progress(blocks, "voicebox eval", "wake-word scoring", unit="blocks") as bar:
+        scored = score_streams(jobs, workers, bar.update)
     results: dict[str, list[WakeResult]] = {}
     for rule in rules:
         fe = rule.front_end.name
@@ -110,22 +112,32 @@ def _asr_and_intents(clips: list[Clip], config: Config, log: Any) -> dict[str, A
     log(f"speech recognition: {len(spoken)} clips with {config.asr.model}")
     asr = load_asr(config, store, prompt)
     rows = []
-    for clip, pcm in zip(spoken, load_pcm(spoken), strict=True):
-        # The product's own path: a transcript that matches nothing is looked at again (understand.RETRIES),
-        # and may at last be taken for the nearest template sentence.
-        understood = understand(asr, intents, pcm)
-        got = understood.match
-        row: dict[str, Any] = {"path": str(clip.path.name), "kind": clip.kind, "reference": clip.transcript,
-                               "text": understood.recognition.text}
-        if clip.kind == "command":
-            expected = intents.recognize(clip.transcript)
-            row["intent"] = f"{got.skill}.{got.intent} {got.slots}" if got else None
-            row["near_match"] = got is not None and bool(got.heard)
-            if expected is not None:
-                row["expected_intent"] = f"{expected.skill}.{expected.intent} {expected.slots}"
-                row["intent_ok"] = got is not None and (got.skill, got.intent, got.slots) == (
-                    expected.skill, expected.intent, expected.slots)
-        rows.append(row)
+    with Progress(len(spoken), "voicebox eval", "speech recognition", unit="clips") as bar:
+        for clip, pcm in zip(spoken, load_pcm(spoken), strict=True):
+            rows.append(_understood_row(asr, intents, clip, pcm))
+            bar.update()
+    return _scored(rows)
+
+
+def _understood_row(asr: Any, intents: Any, clip: Clip, pcm: Any) -> dict[str, Any]:
+    # The product's own path: a transcript that matches nothing is looked at again (understand.RETRIES),
+    # and may at last be taken for the nearest template sentence.
+    understood = understand(asr, intents, pcm)
+    got = understood.match
+    row: dict[str, Any] = {"path": str(clip.path.name), "kind": clip.kind, "reference": clip.transcript,
+                           "text": understood.recognition.text}
+    if clip.kind == "command":
+        expected = intents.recognize(clip.transcript)
+        row["intent"] = f"{got.skill}.{got.intent} {got.slots}" if got else None
+        row["near_match"] = got is not None and bool(got.heard)
+        if expected is not None:
+            row["expected_intent"] = f"{expected.skill}.{expected.intent} {expected.slots}"
+            row["intent_ok"] = got is not None and (got.skill, got.intent, got.slots) == (
+                expected.skill, expected.intent, expected.slots)
+    return row
+
+
+def _scored(rows: list[dict[str, Any]]) -> dict[str, Any]:
     wer: dict[str, float] = {}
     for kind in ("command", "speech"):
         pairs = [(r["reference"], r["text"]) for r in rows if r["kind"] == kind]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from voicebox.core.audio import BLOCK_MS, BlockFramer, Pcm
+from voicebox.core.audio import BLOCK_MS, BLOCK_SAMPLES, BlockFramer, Pcm
 from voicebox.measure.metrics import DetPoint, count_false_wakes, det_curve, false_wakes_per_hour, miss_rate, operating_point
 
 __all__ = ["FrontEnd", "ModelFiles", "ScoreJob", "WakeResult", "WakeRule", "evaluate_rule", "score_streams"]
@@ -85,15 +85,24 @@ def _run_job(job: ScoreJob) -> tuple[str, str, dict[str, Scores], Scores | None]
     return job.stream, fe.name, scores, speech
 
 
-def score_streams(jobs: Sequence[ScoreJob], workers: int) -> dict[tuple[str, str], tuple[dict[str, Scores], Scores | None]]:
-    """Run every job (largest first) in ``workers`` processes; results keyed by (stream, front end)."""
+def score_streams(jobs: Sequence[ScoreJob], workers: int, done: Callable[[float], None] = lambda blocks: None,
+                  ) -> dict[tuple[str, str], tuple[dict[str, Scores], Scores | None]]:
+    """Run every job (largest first) in ``workers`` processes; results keyed by (stream, front end).
+
+    ``done(blocks)`` is called as each job finishes, with the 80 ms blocks it scored (for progress).
+    """
     ordered = sorted(jobs, key=lambda j: -len(j.pcm))
+    results = []
     if workers <= 1:
-        results = [_run_job(j) for j in ordered]
+        for job in ordered:
+            results.append(_run_job(job))
+            done(len(job.pcm) // BLOCK_SAMPLES)
     else:
         ctx = multiprocessing.get_context("spawn")
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            results = list(pool.map(_run_job, ordered))
+            for job, result in zip(ordered, pool.map(_run_job, ordered), strict=True):
+                results.append(result)
+                done(len(job.pcm) // BLOCK_SAMPLES)
     return {(stream, fe): (scores, speech) for stream, fe, scores, speech in results}
 
 

@@ -22,6 +22,7 @@ from voicebox.core.audio import SAMPLE_RATE, Pcm, read_wav, resample
 from voicebox.core.config import Config, scratch_config
 from voicebox.core.errors import CODE_SOAK_AUDIO, CODE_SOAK_COMMANDS, CODE_SOAK_PLAN, CODE_SOAK_START, MeasureError
 from voicebox.core.resources import shared_audio_dir
+from voicebox.measure.progress import Progress
 
 __all__ = ["Cue", "SoakReport", "plan", "score"]
 
@@ -328,11 +329,13 @@ def _stream_through_daemon(config_path: Path, cues: list[Cue], stream: Iterator[
     sampler.start()
     report.rss_baseline_at_min = round(baseline_ms / 60_000, 2)
     fed = 0  # samples
+    bar = Progress(round(args.minutes * 60), "voicebox soak", "audio streamed", unit="s")
     try:
         for pcm in stream:
             stdin.write(np.ascontiguousarray(pcm, "<i2").tobytes())
             fed += len(pcm)
             sampler.fed_ms = fed * 1000 // SAMPLE_RATE
+            bar.update(len(pcm) / SAMPLE_RATE)
             if not report.rss_baseline_mb and fed >= baseline_ms * SAMPLE_RATE // 1000:  # a quiet moment ended
                 stdin.flush()
                 report.rss_baseline_mb = sampler.settled(_SETTLE_S)
@@ -348,6 +351,8 @@ def _stream_through_daemon(config_path: Path, cues: list[Cue], stream: Iterator[
         stdin.close()
     except BrokenPipeError:
         pass
+    finally:
+        bar.close()
     try:
         report.exit_code = proc.wait(timeout=120)
     except subprocess.TimeoutExpired:
