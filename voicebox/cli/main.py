@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
-import sys
 from collections.abc import Sequence
 
 from voicebox import __version__
@@ -12,9 +10,16 @@ from voicebox.cli import commands, measuring, satellite, service, skills
 from voicebox.cli.command import Command
 from voicebox.core.config import load_config
 from voicebox.core.errors import ConfigError, VoiceboxError
+from voicebox.core.logs import configure_logging, print_error
 from voicebox.core.memory import one_heap
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+__all__ = ["COMMANDS", "EXIT_CONFIG", "EXIT_ERROR", "EXIT_USAGE", "build_parser", "main"]
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2  # argparse's own status for a bad command line
+# sysexits.h's EX_CONFIG: the configuration is wrong, so restarting cannot help; the systemd units name it in
+# RestartPreventExitStatus= (systemd itself calls status 78 "CONFIG").
+EXIT_CONFIG = 78
 
 COMMANDS: tuple[Command, ...] = (
     commands.RUN,
@@ -60,23 +65,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.config = getattr(args, "config", None) or args.top_config
     args.verbose = getattr(args, "verbose", False) or args.top_verbose
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    if not args.verbose:
-        for noisy in ("faster_whisper", "piper", "onnxruntime"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(args.verbose)
     if args.command is None:
         parser.print_help()
-        return 2
+        return EXIT_USAGE
     handlers = {cmd.name: cmd.run for cmd in COMMANDS}
     try:
         config = load_config(args.config)
         return handlers[args.command](args, config)
     except ConfigError as err:
-        print(f"voicebox: config error: {err.message}", file=sys.stderr)
-        return 2
+        print_error(f"voicebox: config error: {err.message}")
+        return EXIT_CONFIG
     except VoiceboxError as err:
-        print(f"voicebox: error: {err.message}", file=sys.stderr)
-        return 1
+        print_error(f"voicebox: error: {err.message}")
+        return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
