@@ -188,3 +188,15 @@ def test_the_system_unit_is_sandboxed_more_than_the_user_unit(tmp_path: Path) ->
     user.write_text(unit_text(f"{sys.executable} -m voicebox run"))
     system.write_text(unit_text(f"{sys.executable} -m voicebox run", system=True))
     assert _exposure(system) <= 2.0 < _exposure(user)
+
+
+def test_install_service_creates_the_folders_the_unit_may_write_to(tmp_path: Path) -> None:
+    # under the unit the home is read-only (ProtectHome=read-only): a missing state folder could not be created
+    home = tmp_path / "home"
+    env = {"XDG_DATA_HOME": str(home / "data"), "XDG_STATE_HOME": str(home / "state"),
+           "XDG_CONFIG_HOME": str(home / "config")}
+    done = run_cli("install-service", "--unit-dir", str(tmp_path / "units"), "--print-only", env=env)
+    assert done.returncode == 0, done.stderr
+    for sub in ("data", "state", "config"):
+        folder = home / sub / "voicebox"
+        assert folder.is_dir() and (folder.stat().st_mode & 0o777) == 0o700, folder

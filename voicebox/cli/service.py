@@ -43,6 +43,17 @@ def _install_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentPars
     p.add_argument("--print-only", action="store_true", help="write the unit but only print the systemctl commands")
 
 
+def _make_user_folders() -> None:
+    """Create the folders the user unit may write to: under its read-only home the service cannot create them."""
+    import platformdirs
+
+    from voicebox.core.permissions import private_dir
+
+    for folder in (platformdirs.user_data_dir("voicebox"), platformdirs.user_state_dir("voicebox"),
+                   platformdirs.user_config_dir("voicebox")):
+        private_dir(Path(folder), "voicebox's folder")
+
+
 def cmd_install_service(args: argparse.Namespace, config: Config) -> int:
     """Write the user unit and enable it with systemctl (or print the commands when systemctl cannot run)."""
     from voicebox.daemon.systemd import install_service, systemctl_usable
@@ -54,6 +65,8 @@ def cmd_install_service(args: argparse.Namespace, config: Config) -> int:
     unit_dir = Path(args.unit_dir).expanduser() if args.unit_dir else default_dir
     config_path = str(Path(args.config).expanduser().resolve()) if args.config else None
     commands = install_service(unit_dir, config_path=config_path, enable=not args.no_enable, system=args.system)
+    if not args.system:
+        _make_user_folders()
     if args.print_only or not systemctl_usable(system=args.system):
         print("run these to enable it:" if not args.print_only else "commands:")
         for cmd in commands:

@@ -50,6 +50,7 @@ def reload(assistant: Assistant, config_path: str | Path | None) -> Config | Non
     old = assistant.config
     try:
         new = load_config(config_path)
+        recorder = DebugRecorder.from_config(new)  # an unsafe record_dir refuses the reload, like a bad key
     except VoiceboxError as err:
         _LOG.error("reload refused, keeping the running config: %s", err.message)
         return None
@@ -67,7 +68,7 @@ def reload(assistant: Assistant, config_path: str | Path | None) -> Config | Non
     assistant.config = new
     assistant.pipeline.config = new
     assistant.pipeline.volume = new.audio.volume
-    assistant.pipeline.recorder = DebugRecorder.from_config(new)
+    assistant.pipeline.recorder = recorder
     loaded = [s.name for s in skills if s.ok]
     _LOG.info("reloaded %s and %d skill(s): %s", new.source, len(loaded), ", ".join(loaded))
     return new
