@@ -206,3 +206,13 @@ def test_chunks_of_a_file_with_no_frames_say_so(tmp_path: Path) -> None:
     soundfile.write(path, np.zeros((0, 1), np.float32), 16000, subtype="PCM_16")
     with pytest.raises(AudioError, match="no audio frames"):
         list(audio_chunks(path))
+
+
+@pytest.mark.parametrize(("channels", "needle"), [(200, "implausible header that claims 200 channels"),
+                                                  (0, "not a readable WAV file")])
+def test_an_absurd_channel_count_is_refused(tmp_path: Path, channels: int, needle: str) -> None:
+    path = tmp_path / "odd.wav"
+    write_wav(path, np.zeros(44_000, np.int16))
+    _with_header(path, channels=channels)
+    with pytest.raises(AudioError, match=needle):
+        read_wav(path)
