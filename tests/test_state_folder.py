@@ -189,3 +189,15 @@ def test_a_read_only_state_folder_is_one_line_of_error(tmp_path: Path, where: st
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("voicebox: error:") and str(folder) in lines[0], proc.stderr
     assert ("read-only" in lines[0].lower() or "Read-only" in lines[0]), lines[0]
+
+
+@pytest.mark.slow
+def test_the_demo_runs_beside_a_daemon_that_holds_the_state_folder(tmp_path: Path, model_store: object) -> None:
+    folder = tmp_path / "state"
+    holder = _holding(_HOLD_FOLDER, folder)
+    try:
+        proc = run_cli("demo", "-o", str(tmp_path / "reply.wav"), "--config", str(_state_config(tmp_path, folder)))
+    finally:
+        holder.communicate("")
+    assert proc.returncode == 0, proc.stderr
+    assert not (folder / "voicebox.db").exists()  # the demo kept its skill data in memory

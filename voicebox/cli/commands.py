@@ -90,7 +90,8 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     print(f"voicebox demo: loading models from {model_store(config).root} ...", file=sys.stderr)
     sink = WavFileSink(args.output)
     try:
-        assistant = Assistant(config, sink=sink, emit=emit, realtime=False)
+        # a demonstration: it neither needs nor takes the state folder a running daemon holds
+        assistant = Assistant(config, sink=sink, emit=emit, realtime=False, persistent=False)
         tts = assistant.engines.tts
         speech = np.concatenate([resample(c, tts.sample_rate) for c in tts.synthesize(args.text)])
         quiet = np.zeros(SAMPLE_RATE // 2, np.int16)
