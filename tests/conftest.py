@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+# Importing voicebox sets this too; set here first so that nothing a test imports ahead of voicebox lets ONNX
+# Runtime phone home (tests/test_privacy_process.py checks voicebox's own setting with it removed).
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 
 def _isolate_user_dirs() -> None:

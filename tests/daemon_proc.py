@@ -20,10 +20,11 @@ from conftest import REPO
 class DaemonProc:
     """The daemon on raw 16 kHz PCM stdin; its JSON events are collected in the background."""
 
-    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "voicebox", "run", "--input", "-", "--output", "none",
+    def __init__(self, *args: str, env: dict[str, str] | None = None, prefix: tuple[str, ...] = (),
+                 cwd: Path = REPO) -> None:
+        self.proc = subprocess.Popen([*prefix, sys.executable, "-m", "voicebox", "run", "--input", "-", "--output", "none",
                                       "--json", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, cwd=REPO, env={**os.environ, **(env or {})})
+                                     stderr=subprocess.PIPE, cwd=cwd, env={**os.environ, **(env or {})})
         self.events: list[dict[str, Any]] = []
         self.stderr: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()

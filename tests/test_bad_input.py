@@ -11,6 +11,7 @@ import pytest
 from conftest import run_cli
 from spoken import events_of
 
+from voicebox.cli.main import EXIT_CONFIG
 from voicebox.core.audio import SAMPLE_RATE, read_wav, resample
 
 WAKE = "wyoming-openwakeword/hey_jarvis.wav"
@@ -87,7 +88,7 @@ def test_absurd_config_values_are_refused_by_name(tmp_path: Path, toml: str, nam
     cfg = tmp_path / "config.toml"
     cfg.write_text(toml)
     proc = run_cli("run", "--config", str(cfg), "--input", "-", "--output", "none", input=b"")
-    assert proc.returncode == 2
+    assert proc.returncode == EXIT_CONFIG
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and named in lines[0] and str(cfg) in lines[0], proc.stderr
 

@@ -1,9 +1,10 @@
 """Bad input to the CLI: one clear line on stderr, a non-zero exit, never a traceback."""
 
+import os
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import REPO, run_cli
 
 
 def _one_line_error(proc: object, *needles: str) -> str:
@@ -29,9 +30,26 @@ def test_file_that_is_not_audio(tmp_path: Path) -> None:
     _one_line_error(proc, "notes.wav", "not a readable WAV file")
 
 
+def _portaudio_installed() -> bool:
+    import ctypes.util
+
+    return ctypes.util.find_library("portaudio") is not None
+
+
 def test_unknown_device(tmp_path: Path, model_store: object) -> None:
     proc = run_cli("run", "--input", "mic", "--input-device", "no-such-microphone-xyz", "--output", "none")
-    _one_line_error(proc, "no-such-microphone-xyz")
+    line = _one_line_error(proc, "no-such-microphone-xyz")
+    if not _portaudio_installed():  # a fresh machine: the device is named, and so is what is really missing
+        assert "PortAudio library is missing" in line and "apt install libportaudio2" in line, line
+
+
+def test_a_device_asked_for_without_portaudio_names_both(tmp_path: Path, model_store: object) -> None:
+    without = str(REPO / "tests" / "noportaudio")
+    env = {"PYTHONPATH": os.pathsep.join(p for p in (without, os.environ.get("PYTHONPATH", "")) if p)}
+    proc = run_cli("run", "--input", "mic", "--input-device", "no-such-microphone-xyz", "--output", "none", env=env)
+    _one_line_error(proc, "no-such-microphone-xyz", "PortAudio library is missing", "sudo apt install libportaudio2")
+    listed = run_cli("devices", env=env)
+    _one_line_error(listed, "PortAudio library is missing", "sudo apt install libportaudio2")
 
 
 def test_bad_config_key(tmp_path: Path) -> None:

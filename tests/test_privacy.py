@@ -21,6 +21,7 @@ from voicebox.act.loader import discover
 from voicebox.audio_io.recorder import DebugRecorder
 from voicebox.core.audio import read_wav
 from voicebox.core.config import config_from_dict
+from voicebox.core.errors import StorageError
 
 GUARD = REPO / "tests" / "netguard"
 WAKE = "wyoming-openwakeword/hey_jarvis.wav"
@@ -93,12 +94,11 @@ def test_debug_recordings_are_off_by_default() -> None:
 
 
 def test_debug_recordings_are_private_and_capped(tmp_path: Path) -> None:
-    folder = tmp_path / "rec"
-    folder.mkdir(mode=0o755)  # an existing, too-open folder is tightened
+    folder = tmp_path / "new" / "rec"  # created by voicebox: private
     config = config_from_dict({"debug": {"record_dir": str(folder), "record_max_mb": 1.0}})
     recorder = DebugRecorder.from_config(config)
     assert recorder is not None
-    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700 and stat.S_IMODE(folder.parent.stat().st_mode) == 0o700
     turn = (np.sin(np.arange(16000 * 10) / 7) * 3000).astype(np.int16)  # 10 s = 320 kB per file
     paths = [recorder(turn) for _ in range(5)]
     kept = sorted(folder.iterdir())
@@ -106,6 +106,41 @@ def test_debug_recordings_are_private_and_capped(tmp_path: Path) -> None:
     assert len(kept) == 3 and kept == sorted(p for p in paths[-3:] if p)  # the oldest went first
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in kept)
     assert np.array_equal(read_wav(kept[-1]), turn)
+
+
+def test_an_existing_record_dir_of_yours_is_used_and_its_mode_left_alone(tmp_path: Path) -> None:
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    folder.chmod(0o755)
+    recorder = DebugRecorder.from_config(config_from_dict({"debug": {"record_dir": str(folder)}}))
+    assert recorder is not None
+    saved = recorder(np.zeros(1600, np.int16))
+    assert saved is not None and stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755  # not voicebox's to change
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o1777, 0o775])
+def test_a_shared_record_dir_is_refused_and_left_as_it_is(tmp_path: Path, mode: int) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(mode)
+    with pytest.raises(StorageError) as caught:
+        DebugRecorder.from_config(config_from_dict({"debug": {"record_dir": str(folder)}}))
+    assert str(folder) in caught.value.message and "others can write to it" in caught.value.message
+    assert stat.S_IMODE(folder.stat().st_mode) == mode and list(folder.iterdir()) == []
+
+
+def test_a_shared_record_dir_stops_the_daemon_in_one_line(tmp_path: Path) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o777)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[debug]\nrecord_dir = "{folder}"\n')
+    proc = run_cli("run", "--config", str(cfg), "--input", "-", "--output", "none", input=b"")
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("voicebox:")]
+    assert proc.returncode == 1 and len(lines) == 1 and "refusing to use the debug recordings folder" in lines[0], \
+        proc.stderr
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o777
 
 
 @pytest.mark.slow

@@ -31,6 +31,10 @@ SCRIPT = Path(__file__).resolve().parent / "virtual_audio.sh"
 def virtual_audio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """A private PulseAudio daemon with a virtual mic and speaker; yields the environment to reach it."""
     missing = [tool for tool in ("pulseaudio", "pactl", "paplay", "parecord") if shutil.which(tool) is None]
+    import ctypes.util
+
+    if ctypes.util.find_library("portaudio") is None:
+        missing.append("the PortAudio library")
     if missing:
         pytest.skip(f"virtual audio devices need {', '.join(missing)}: "
                     "apt-get install pulseaudio pulseaudio-utils libasound2-plugins libportaudio2 (.ci/run does)")

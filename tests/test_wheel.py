@@ -27,7 +27,7 @@ def test_an_unpacked_wheel_finds_its_catalogue_skills_and_unit_outside_the_repos
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), sorted(names)[:20]
     probe = ("import json; from voicebox.core import resources as r; "
              "print(json.dumps([str(r.catalogue_path()), str(r.builtin_skills_dir()), "
-             "str(r.unit_template_path('voicebox.service'))]))")
+             "str(r.unit_template_path('voicebox.service')), str(r.unit_template_path('voicebox-system.service'))]))")
     out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=120,
                          env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr

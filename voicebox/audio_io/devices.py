@@ -54,9 +54,14 @@ def resolve_device(spec: str, kind: str) -> int:
     """Device index for ``spec`` (index, or case-insensitive name substring; empty = default).
 
     ``kind`` is "input" or "output". Raises :class:`DeviceError` naming the
-    available devices when nothing fits.
+    available devices when nothing fits, and the device asked for when the
+    PortAudio library itself is missing.
     """
-    devices = list_devices()
+    try:
+        devices = list_devices()
+    except DeviceError as err:
+        asked = f"{kind} device {spec!r}" if spec else f"the default {kind} device"
+        raise DeviceError(f"cannot use {asked}: {err.message}", code=err.code) from err
     channels = "inputs" if kind == "input" else "outputs"
     usable = [d for d in devices if d[channels] > 0]
     names = ", ".join(f"{d['index']}: {d['name']}" for d in usable) or "none"

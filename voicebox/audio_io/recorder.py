@@ -17,10 +17,14 @@ _LOG = logging.getLogger(__name__)
 
 
 class DebugRecorder:
-    """Writes ``<time>-turn.wav`` files (mode 0600) into a 0700 directory; the oldest go when over ``max_bytes``."""
+    """Writes ``<time>-turn.wav`` files (mode 0600) into a private folder; the oldest go when over ``max_bytes``.
+
+    A missing folder is created 0700; an existing one must be yours and writable by nobody else (it is refused,
+    never chmod-ed).
+    """
 
     def __init__(self, directory: Path, max_bytes: int) -> None:
-        self.directory = private_dir(directory)
+        self.directory = private_dir(directory, "the debug recordings folder")
         self.max_bytes = max_bytes
         self.saved = 0
 

@@ -11,14 +11,23 @@ import os
 import queue
 import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 
 from voicebox.audio_io.devices import resolve_device
-from voicebox.core.audio import BLOCK_MS, BLOCK_SAMPLES, SAMPLE_RATE, AudioBlock, BlockFramer, Pcm, blocks_of, read_wav
+from voicebox.core.audio import (
+    BLOCK_MS,
+    BLOCK_SAMPLES,
+    SAMPLE_RATE,
+    AudioBlock,
+    BlockFramer,
+    Pcm,
+    audio_chunks,
+    blocks_of,
+)
 from voicebox.core.errors import CODE_DEVICE_LOST, CODE_DEVICE_OPEN, DeviceError
 
 __all__ = ["MicrophoneSource", "StdinSource", "WavFileSource", "file_blocks"]
@@ -34,18 +43,34 @@ def file_blocks(pcm: Pcm, *, tail_silence_ms: int = _TAIL_SILENCE_MS) -> list[Au
 
 
 class WavFileSource:
-    """A WAV file (any rate, width, channels) as blocks, as fast as they are consumed or at real-time pace."""
+    """A sound file (any rate, width, channels) as blocks, as fast as they are consumed or at real-time pace.
+
+    The file is decoded a second at a time while it plays, so memory does not grow with its length; its
+    header and first second are checked at construction, so a bad file fails before anything starts.
+    """
 
     def __init__(self, path: str | Path, *, realtime: bool = False) -> None:
         self.name = str(path)
-        self._blocks = file_blocks(read_wav(path))
+        self._path = path
         self._realtime = realtime
+        probe = audio_chunks(path)
+        try:
+            next(probe)
+        finally:
+            probe.close()
+
+    def _blocks(self) -> Iterator[AudioBlock]:
+        framer = BlockFramer()
+        for chunk in audio_chunks(self._path):
+            yield from framer.feed(chunk)
+        yield from framer.feed(np.zeros(SAMPLE_RATE * _TAIL_SILENCE_MS // 1000, np.int16))
+        yield from framer.flush()
 
     async def blocks(self) -> AsyncIterator[AudioBlock]:
         """Yield every block, then stop."""
         loop = asyncio.get_running_loop()
         start = loop.time()
-        for block in self._blocks:
+        for block in self._blocks():
             if self._realtime:
                 delay = start + block.start_ms / 1000 - loop.time()
                 if delay > 0:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ from voicebox.audio_io.sources import MicrophoneSource, StdinSource, WavFileSour
 from voicebox.audio_io.supervise import SupervisedSink, SupervisedSource
 from voicebox.cli.command import Command, add_audio_arguments
 from voicebox.cli.output import make_emitter, print_json
-from voicebox.core.audio import SAMPLE_RATE, resample, write_wav
+from voicebox.core.audio import SAMPLE_RATE, Pcm, resample, write_wav
 from voicebox.core.config import Config, default_values, render_defaults
 from voicebox.core.errors import CODE_AUDIO_MISSING, CODE_OUTPUT_FILE, CODE_TTS_EMPTY, AudioError, DeviceError
 from voicebox.core.events import Event, EventSink
@@ -88,7 +90,8 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     print(f"voicebox demo: loading models from {model_store(config).root} ...", file=sys.stderr)
     sink = WavFileSink(args.output)
     try:
-        assistant = Assistant(config, sink=sink, emit=emit, realtime=False)
+        # a demonstration: it neither needs nor takes the state folder a running daemon holds
+        assistant = Assistant(config, sink=sink, emit=emit, realtime=False, persistent=False)
         tts = assistant.engines.tts
         speech = np.concatenate([resample(c, tts.sample_rate) for c in tts.synthesize(args.text)])
         quiet = np.zeros(SAMPLE_RATE // 2, np.int16)
@@ -139,22 +142,49 @@ def _print_demo_summary(events: list[tuple[float, Event]], startup_s: float, out
 
 
 def cmd_transcribe(args: argparse.Namespace, config: Config) -> int:
-    """Print the transcript of a WAV file."""
-    from voicebox.core.audio import read_wav
+    """Print the transcript of a sound file; a long one is heard in windows of under 30 s, cut where it is quiet."""
+    from voicebox.core.audio import audio_chunks
+    from voicebox.understand.windows import WindowCutter, is_silent
 
-    pcm = read_wav(args.path)
+    chunks = audio_chunks(args.path)
+    first = next(chunks)  # a bad file fails before the model loads
     store = model_store(config)
     store.require(required_models(config, stages=("asr",)))
     prompt = ""
     if config.asr.vocabulary_prompt:
         prompt = load_skill_set(config)[1].vocabulary()
     asr = load_asr(config, store, prompt)
-    rec = asr.transcribe(pcm, full_window=args.full_window)
+    cutter = WindowCutter()
+    audio_samples = 0
+
+    def windows() -> Iterator[Pcm]:
+        nonlocal audio_samples
+        for piece in itertools.chain([first], chunks):
+            audio_samples += len(piece)
+            yield from cutter.feed(piece)
+        yield from cutter.flush()
+
+    texts: list[str] = []
+    kinds: list[str] = []
+    compute_ms = 0.0
+    heard = windows()
+    one = next(heard)
+    two = next(heard, None)
+    for window in itertools.chain([one], [] if two is None else [two], heard):
+        if two is not None and is_silent(window):  # in a long recording, a silent window is skipped, not invented
+            continue
+        rec = asr.transcribe(window, full_window=args.full_window)
+        compute_ms += rec.compute_ms
+        kinds.append(rec.window)
+        if rec.text:
+            texts.append(rec.text)
+    text = " ".join(texts)
     if args.json:
-        print_json({"text": rec.text, "window": rec.window, "compute_ms": round(rec.compute_ms, 1),
-                    "audio_ms": len(pcm) * 1000 // SAMPLE_RATE})
+        window_kind = kinds[0] if len(kinds) == 1 else ("windows" if kinds else "none")
+        print_json({"text": text, "window": window_kind, "windows": len(kinds), "compute_ms": round(compute_ms, 1),
+                    "audio_ms": audio_samples * 1000 // SAMPLE_RATE})
     else:
-        print(rec.text)
+        print(text)
     return 0
 
 
@@ -294,7 +324,7 @@ def _models_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParse
 
 RUN = Command("run", "run the assistant (the daemon)", cmd_run, _run_arguments)
 DEMO = Command("demo", "the whole pipeline on synthesized speech, no microphone", cmd_demo, _demo_arguments)
-TRANSCRIBE = Command("transcribe", "speech to text for a WAV file", cmd_transcribe, _transcribe_arguments)
+TRANSCRIBE = Command("transcribe", "speech to text for a WAV file (any length)", cmd_transcribe, _transcribe_arguments)
 SAY = Command("say", "text to speech into a WAV file", cmd_say, _say_arguments)
 INTENT = Command("intent", "match text to a skill and run it (no audio)", cmd_intent, _intent_arguments)
 DEVICES = Command("devices", "list sound input and output devices", cmd_devices)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -14,9 +13,16 @@ from voicebox.cli.command import Command
 from voicebox.cli.output import json_channel, print_json_error
 from voicebox.core.config import load_config
 from voicebox.core.errors import CODE_USAGE, ConfigError, VoiceboxError
+from voicebox.core.logs import configure_logging, print_error
 from voicebox.core.memory import one_heap
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+__all__ = ["COMMANDS", "EXIT_CONFIG", "EXIT_ERROR", "EXIT_USAGE", "build_parser", "main"]
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2  # argparse's own status for a bad command line
+# sysexits.h's EX_CONFIG: the configuration is wrong, so restarting cannot help; the systemd units name it in
+# RestartPreventExitStatus= (systemd itself calls status 78 "CONFIG").
+EXIT_CONFIG = 78
 
 COMMANDS: tuple[Command, ...] = (
     commands.RUN,
@@ -82,23 +88,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.config = getattr(args, "config", None) or args.top_config
     args.verbose = getattr(args, "verbose", False) or args.top_verbose
     args.json = getattr(args, "json", False) or args.top_json
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    if not args.verbose:
-        for noisy in ("faster_whisper", "piper", "onnxruntime"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(args.verbose)
     if args.command is None:
         parser.print_help()
-        return 2
+        return EXIT_USAGE
     handlers = {cmd.name: cmd.run for cmd in COMMANDS}
     with json_channel(args.json):
         try:
             config = load_config(args.config)
             return handlers[args.command](args, config)
         except ConfigError as err:
-            return _fail(args, err, "config error", 2)
+            return _fail(args, err, "config error", EXIT_CONFIG)
         except VoiceboxError as err:
-            return _fail(args, err, "error", 1)
+            return _fail(args, err, "error", EXIT_ERROR)
         except KeyboardInterrupt:
             return 130
 
@@ -107,5 +109,5 @@ def _fail(args: argparse.Namespace, err: VoiceboxError, label: str, status: int)
     """One line on stderr; under ``--json`` also the error as a JSON object on stdout."""
     if args.json:
         print_json_error(err.code, err.message)
-    print(f"voicebox: {label}: {err.message}", file=sys.stderr)
+    print_error(f"voicebox: {label}: {err.message}")
     return status

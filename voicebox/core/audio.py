@@ -1,12 +1,13 @@
-"""The one internal audio format (16 kHz, 16-bit, mono, 80 ms blocks) and conversions at the edges."""
+"""The one internal audio format (16 kHz, 16-bit, mono, 80 ms blocks) and conversions at the edges (files too)."""
 
 from __future__ import annotations
 
 import io
 import wave
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +21,7 @@ __all__ = [
     "AudioBlock",
     "BlockFramer",
     "Pcm",
+    "audio_chunks",
     "blocks_of",
     "read_wav",
     "resample",
@@ -72,60 +74,102 @@ def resample(pcm: Pcm, rate_in: int, rate_out: int = SAMPLE_RATE) -> Pcm:
     return np.asarray(out, dtype=np.int16)
 
 
-def _decode_frames(raw: bytes, width: int, channels: int) -> Pcm:
-    raw = raw[: len(raw) - len(raw) % (width * channels)]  # a file cut mid-frame: keep the whole frames
-    if width == 1:
-        data = (np.frombuffer(raw, np.uint8).astype(np.int16) - 128) << 8
-    elif width == 2:
-        data = np.frombuffer(raw, "<i2")
-    elif width == 3:
-        b = np.frombuffer(raw, np.uint8).reshape(-1, 3)
-        data = (b[:, 2].astype(np.int8).astype(np.int16) << 8) | b[:, 1].astype(np.int16)
-    elif width == 4:
-        data = (np.frombuffer(raw, "<i4") >> 16).astype(np.int16)
-    else:
-        raise AudioError(f"unsupported sample width {width * 8} bits", code=CODE_AUDIO_FORMAT)
-    usable = len(data) - len(data) % channels
-    data = data[:usable]
-    if channels > 1:
-        data = data.reshape(-1, channels).mean(axis=1).astype(np.int16)
-    return np.ascontiguousarray(data, dtype=np.int16)
+# A header outside these is refused, not believed: a "1 Hz" file of 89 KB would expand to 12 hours of audio.
+MIN_FILE_RATE = 4_000
+MAX_FILE_RATE = 768_000
+MAX_FILE_CHANNELS = 64
+READ_BLOCK_S = 1.0  # how much of a file is decoded at a time: memory stays bounded whatever its length
+
+
+def _file_name(source: str | Path | BinaryIO) -> str:
+    return str(source) if isinstance(source, (str, Path)) else getattr(source, "name", "<stream>")
+
+
+def _check_path(source: str | Path | BinaryIO, name: str) -> None:
+    if not isinstance(source, (str, Path)):
+        return
+    path = Path(source)
+    if not path.exists():
+        raise AudioError(f"{name}: no such file", code=CODE_AUDIO_MISSING)
+    if path.is_dir():
+        raise AudioError(f"{name}: is a directory, expected a .wav file", code=CODE_AUDIO_MISSING)
+    if path.stat().st_size == 0:
+        raise AudioError(f"{name}: the file is empty", code=CODE_AUDIO_EMPTY)
+
+
+def _open_audio(source: str | Path | BinaryIO) -> Any:
+    """An open ``soundfile.SoundFile`` whose header is plausible; :class:`AudioError` otherwise."""
+    import soundfile
+
+    name = _file_name(source)
+    _check_path(source, name)
+    try:
+        f = soundfile.SoundFile(str(source) if isinstance(source, Path) else source)
+    except soundfile.LibsndfileError as err:
+        raise AudioError(f"{name}: not a readable WAV file ({err.error_string}); convert it, e.g. "
+                         "`ffmpeg -i INPUT -ar 16000 -ac 1 out.wav`", code=CODE_AUDIO_FORMAT) from err
+    except (RuntimeError, TypeError, ValueError) as err:
+        raise AudioError(f"{name}: not a readable WAV file ({err}); convert it, e.g. "
+                         "`ffmpeg -i INPUT -ar 16000 -ac 1 out.wav`", code=CODE_AUDIO_FORMAT) from err
+    except OSError as err:
+        raise AudioError(f"{name}: cannot read ({err.strerror or err})", code=CODE_AUDIO_MISSING) from err
+    rate, channels = f.samplerate, f.channels
+    problem = ""
+    if not MIN_FILE_RATE <= rate <= MAX_FILE_RATE:
+        problem = f"a sample rate of {rate} Hz (accepted: {MIN_FILE_RATE} to {MAX_FILE_RATE} Hz)"
+    elif not 1 <= channels <= MAX_FILE_CHANNELS:
+        problem = f"{channels} channels (accepted: 1 to {MAX_FILE_CHANNELS})"
+    if problem:
+        f.close()
+        raise AudioError(f"{name}: refusing an implausible header that claims {problem}; if the audio is real, "
+                         "convert it, e.g. `sox INPUT -r 16000 -c 1 out.wav`", code=CODE_AUDIO_FORMAT)
+    return f
+
+
+def _float_to_pcm(audio: npt.NDArray[np.float32]) -> Pcm:
+    # x 32768, not 32767: 16-bit input read as float comes back sample for sample
+    out: Pcm = np.clip(np.rint(audio * 32768.0), -32768, 32767).astype(np.int16)
+    return out
+
+
+def audio_chunks(source: str | Path | BinaryIO, *, block_s: float = READ_BLOCK_S) -> Generator[Pcm, None, None]:
+    """A sound file (WAV of any rate, width, channel count or float format; also FLAC, Ogg) as internal-format
+    chunks of about ``block_s``, decoded and resampled a block at a time: memory does not grow with its length.
+
+    Raises :class:`AudioError` naming the file for a missing, empty, non-audio or implausible file, and for
+    one with no audio frames at all. A file cut short is read up to where its data ends.
+    """
+    name = _file_name(source)
+    with _open_audio(source) as f:
+        import soxr
+
+        rate = f.samplerate
+        resampler = soxr.ResampleStream(rate, SAMPLE_RATE, 1, dtype="float32") if rate != SAMPLE_RATE else None
+        frames = max(1, round(rate * block_s))
+        total = 0
+        try:
+            for block in f.blocks(blocksize=frames, dtype="float32", always_2d=True):
+                total += len(block)
+                mono = block[:, 0] if block.shape[1] == 1 else block.mean(axis=1, dtype=np.float32)
+                if resampler is not None:
+                    mono = resampler.resample_chunk(np.ascontiguousarray(mono))
+                if len(mono):
+                    yield _float_to_pcm(mono)
+        except RuntimeError as err:  # libsndfile's error mid-file: keep what was read, say so
+            if total == 0:
+                raise AudioError(f"{name}: not a readable WAV file ({err})", code=CODE_AUDIO_FORMAT) from err
+        if total == 0:
+            raise AudioError(f"{name}: contains no audio frames", code=CODE_AUDIO_EMPTY)
+        if resampler is not None:
+            tail = resampler.resample_chunk(np.zeros(0, np.float32), last=True)
+            if len(tail):
+                yield _float_to_pcm(tail)
 
 
 def read_wav(source: str | Path | BinaryIO) -> Pcm:
-    """Read a WAV file of any rate, width and channel count into internal-format PCM.
-
-    Raises :class:`AudioError` naming the file and the problem for a missing,
-    empty, truncated or non-WAV file.
-    """
-    name = str(source) if isinstance(source, (str, Path)) else getattr(source, "name", "<stream>")
-    if isinstance(source, (str, Path)):
-        path = Path(source)
-        if not path.exists():
-            raise AudioError(f"{name}: no such file", code=CODE_AUDIO_MISSING)
-        if path.is_dir():
-            raise AudioError(f"{name}: is a directory, expected a .wav file", code=CODE_AUDIO_MISSING)
-        if path.stat().st_size == 0:
-            raise AudioError(f"{name}: the file is empty", code=CODE_AUDIO_EMPTY)
-    try:
-        with wave.open(source if not isinstance(source, Path) else str(source), "rb") as wav:
-            rate, width, channels = wav.getframerate(), wav.getsampwidth(), wav.getnchannels()
-            expected = wav.getnframes()
-            raw = wav.readframes(expected)
-    except (wave.Error, EOFError) as err:
-        raise AudioError(
-            f"{name}: not a readable WAV file ({err}); convert it, e.g. "
-            "`ffmpeg -i INPUT -ar 16000 -ac 1 out.wav`",
-            code=CODE_AUDIO_FORMAT,
-        ) from err
-    except OSError as err:
-        raise AudioError(f"{name}: cannot read ({err.strerror or err})", code=CODE_AUDIO_MISSING) from err
-    if rate <= 0 or channels <= 0:
-        raise AudioError(f"{name}: invalid WAV header (rate {rate}, channels {channels})", code=CODE_AUDIO_FORMAT)
-    pcm = _decode_frames(raw, width, channels)
-    if len(pcm) == 0:
-        raise AudioError(f"{name}: contains no audio frames", code=CODE_AUDIO_EMPTY)
-    return resample(pcm, rate)
+    """A whole sound file as internal-format PCM (see :func:`audio_chunks` for the formats and errors)."""
+    chunks = list(audio_chunks(source))
+    return np.concatenate(chunks) if len(chunks) != 1 else chunks[0]
 
 
 def write_wav(path: str | Path, pcm: Pcm, rate: int = SAMPLE_RATE) -> None:

@@ -152,7 +152,8 @@ class SatelliteConfig:
 class DebugConfig:
     """[debug] debugging aids; off by default because they keep audio."""
 
-    record_dir: str = _opt("", "Keep each turn's command audio as a WAV here (a 0700 folder); empty = never record.")
+    record_dir: str = _opt("", "Keep each turn's command audio as a WAV here (created 0700; an existing folder must be "
+                               "yours, writable by nobody else); empty = never record.")
     record_max_mb: float = _opt(200.0, "Size cap of the debug recordings; the oldest are deleted first, MB.",
                                 lo=1.0, hi=100_000.0)
 

@@ -100,8 +100,12 @@ CODE_SKILL_EXISTS = "skill_exists"
 CODE_SKILL_FAILED = "skill_failed"
 CODE_SKILL_NAME = "skill_name"
 CODE_STORAGE_VALUE = "storage_value"
-# private directories
+# private directories and the state folder
 CODE_UNSAFE_DIR = "unsafe_dir"
+CODE_STATE_DIR = "state_dir"
+CODE_STATE_IN_USE = "state_in_use"
+CODE_STORAGE_LOCKED = "storage_locked"
+CODE_STORAGE_OPEN = "storage_open"
 # hub, satellites and Wyoming peers
 CODE_HUB_LOST = "hub_lost"
 CODE_HUB_REFUSED = "hub_refused"
@@ -164,7 +168,7 @@ class ModelError(VoiceboxError):
 
 
 class StorageError(VoiceboxError):
-    """A directory voicebox keeps private data in cannot be used safely."""
+    """A folder or database voicebox keeps private data in cannot be used (unsafe, read-only, locked, in use)."""
 
     code = CODE_STORAGE
 

@@ -6,7 +6,7 @@ import os
 import stat
 from pathlib import Path
 
-from voicebox.core.errors import CODE_UNSAFE_DIR, StorageError
+from voicebox.core.errors import CODE_STATE_DIR, CODE_UNSAFE_DIR, StorageError
 
 __all__ = ["private_dir", "private_socket", "unsafe_dir_reason", "unsafe_tree_reason"]
 
@@ -62,15 +62,48 @@ def unsafe_tree_reason(folder: Path) -> str:
     return ""
 
 
-def private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) and make it 0700; refuse a directory owned by someone else."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    info = path.stat()
+def _make_dirs(path: Path, what: str) -> None:
+    """Create ``path`` and its missing parents, each 0700 (whatever the umask); existing ones are left alone."""
+    missing: list[Path] = []
+    for folder in (path, *path.parents):
+        if folder.exists():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
+        except OSError as err:
+            raise StorageError(f"cannot create {what} {path}: {err.strerror or err} at {folder}; create it yourself "
+                               f"(`mkdir -p -m 0700 {path}`) or choose another folder",
+                               code=CODE_STATE_DIR) from err
+        else:
+            folder.chmod(0o700)  # mkdir's mode is filtered by the umask
+
+
+def private_dir(path: Path, what: str = "the folder") -> Path:
+    """A folder for voicebox's private data: created 0700 when missing (with any missing parents); an existing
+    one is used as it is if it is yours and nobody else can write to it, and refused otherwise (never chmod-ed:
+    it may be a folder others rely on). A folder voicebox cannot write to is refused in one line.
+    """
+    path = path.expanduser()
+    _make_dirs(path, what)
+    try:
+        info = path.stat()
+    except OSError as err:
+        raise StorageError(f"cannot use {what} {path}: {err.strerror or err}", code=CODE_STATE_DIR) from err
+    if not stat.S_ISDIR(info.st_mode):
+        raise StorageError(f"{what} {path} is not a folder; remove it or choose another path", code=CODE_STATE_DIR)
     if info.st_uid != os.getuid():
-        raise StorageError(f"{path}: owned by uid {info.st_uid}, not by you; choose another directory",
-                           code=CODE_UNSAFE_DIR)
-    if stat.S_IMODE(info.st_mode) != 0o700:
-        path.chmod(0o700)
+        raise StorageError(f"refusing to use {what} {path}: it is owned by uid {info.st_uid}, not by you; "
+                           "choose a folder of your own", code=CODE_UNSAFE_DIR)
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise StorageError(f"refusing to use {what} {path}: others can write to it (mode {stat.filemode(info.st_mode)}"
+                           f"); choose a folder of your own, or fix it with `chmod go-w {path}`", code=CODE_UNSAFE_DIR)
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise StorageError(f"cannot write to {what} {path} (read-only); make it writable or choose another folder",
+                           code=CODE_STATE_DIR)
     return path
 
 

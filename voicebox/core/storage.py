@@ -3,8 +3,10 @@
 Values are stored as JSON. Writes are atomic: each call is one transaction,
 and ``with store.transaction():`` groups several (the scheduler shares the
 same connection, so a skill can update its data and its scheduled callbacks
-together). A database that cannot be read is moved aside, with a logged
-message naming both files, and a fresh one is started.
+together). Only a database that is damaged (not a database, or failing
+SQLite's integrity check) is moved aside, with a logged message naming both
+files, and a fresh one started; one that another program holds locked is
+waited for (the busy timeout) and then refused with a message, never touched.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from voicebox.core.config import Config
-from voicebox.core.errors import CODE_STORAGE_VALUE, SkillError
+from voicebox.core.errors import CODE_STORAGE_LOCKED, CODE_STORAGE_OPEN, CODE_STORAGE_VALUE, SkillError, StorageError
+from voicebox.core.state import StateLock
 
 __all__ = ["SkillStore", "Storage", "default_state_dir"]
 
@@ -45,44 +48,93 @@ def default_state_dir(config: Config) -> Path:
     return Path(platformdirs.user_state_dir("voicebox"))
 
 
-class Storage:
-    """The one database; thread-safe (handlers run in worker threads), one connection behind a lock."""
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+_DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
-    def __init__(self, path: str | Path) -> None:
+
+class DamagedDatabase(sqlite3.DatabaseError):
+    """The file is not a database, or fails SQLite's integrity check: the one case that is moved aside."""
+
+
+def _primary_code(err: sqlite3.Error) -> int:
+    return (getattr(err, "sqlite_errorcode", 0) or 0) & 0xFF
+
+
+def _is_busy(err: sqlite3.Error) -> bool:
+    return _primary_code(err) in _BUSY or "locked" in str(err)
+
+
+class Storage:
+    """The one database; thread-safe (handlers run in worker threads), one connection behind a lock.
+
+    ``busy_timeout_s`` is how long a call waits for another program's lock
+    on the file before it fails with :class:`StorageError`. ``lock``, when
+    given, is the state folder's lock, released by :meth:`close`.
+    """
+
+    def __init__(self, path: str | Path, *, busy_timeout_s: float = 10.0, lock: StateLock | None = None) -> None:
         self.path = str(path)
+        self.busy_timeout_s = busy_timeout_s
         self._lock = threading.RLock()
         self._depth = 0
+        self._state_lock = lock
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = self._open()
-        except sqlite3.DatabaseError as err:
+            self._db = self._open_or_move_aside()
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+
+    def _open_or_move_aside(self) -> sqlite3.Connection:
+        try:
+            return self._open()
+        except DamagedDatabase as err:
             moved = f"{self.path}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}"
             Path(self.path).rename(moved)
             for suffix in ("-wal", "-shm"):
                 with contextlib.suppress(FileNotFoundError):
                     Path(self.path + suffix).rename(moved + suffix)
-            _LOG.error("skill database %s is unreadable (%s); moved it to %s and started a new one",
+            _LOG.error("skill database %s is damaged (%s); moved it to %s and started a new one",
                        self.path, err, moved)
-            self._db = self._open()
+            return self._open()
 
     @classmethod
     def for_config(cls, config: Config) -> Storage:
-        """The database at <state dir>/voicebox.db."""
-        return cls(default_state_dir(config) / "voicebox.db")
+        """The database at <state dir>/voicebox.db, the state folder created (0700) and locked for this process."""
+        folder = default_state_dir(config)
+        return cls(folder / "voicebox.db", lock=StateLock(folder))
+
+    def _refuse(self, err: sqlite3.Error) -> StorageError:
+        if _is_busy(err):
+            return StorageError(
+                f"the skill database {self.path} is locked by another program (waited {self.busy_timeout_s:g} s): "
+                f"close it (`fuser {self.path}` shows who holds it) and start voicebox again; the file is untouched",
+                code=CODE_STORAGE_LOCKED)
+        return StorageError(f"cannot open the skill database {self.path}: {err}", code=CODE_STORAGE_OPEN)
 
     def _open(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10.0)
+        try:
+            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
+                                 timeout=self.busy_timeout_s)
+        except sqlite3.Error as err:
+            raise self._refuse(err) from err
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             row = db.execute("PRAGMA quick_check").fetchone()
             if row is None or row[0] != "ok":
-                raise sqlite3.DatabaseError(f"integrity check failed: {row[0] if row else 'no answer'}")
+                raise DamagedDatabase(f"integrity check failed: {row[0] if row else 'no answer'}")
             db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError:
+        except DamagedDatabase:
             db.close()
             raise
+        except sqlite3.Error as err:
+            db.close()
+            if _primary_code(err) in _DAMAGED and not _is_busy(err):
+                raise DamagedDatabase(str(err)) from err
+            raise self._refuse(err) from err
         return db
 
     @contextlib.contextmanager
@@ -96,7 +148,10 @@ class Storage:
                 finally:
                     self._depth -= 1
                 return
-            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as err:
+                raise self._refuse(err) from err
             self._depth = 1
             try:
                 yield self._db
@@ -118,9 +173,11 @@ class Storage:
         return SkillStore(self, skill)
 
     def close(self) -> None:
-        """Close the connection (checkpoints the WAL)."""
+        """Close the connection (checkpoints the WAL), then give up the state folder."""
         with self._lock:
             self._db.close()
+            if self._state_lock is not None:
+                self._state_lock.release()
 
 
 class SkillStore:

@@ -12,12 +12,14 @@ from typing import Any
 from voicebox.act.context import PipelineHost, SkillServices
 from voicebox.act.dispatch import Dispatcher
 from voicebox.act.loader import LoadedSkill, load_skills
+from voicebox.act.scheduler import Scheduler
 from voicebox.audio_io.sinks import AudioSink
 from voicebox.core.audio import AudioBlock
 from voicebox.core.config import Config
 from voicebox.core.conversation import current_origin
 from voicebox.core.events import EventSink, Ready, SkillResponded
 from voicebox.core.memory import release_free_memory
+from voicebox.core.storage import Storage
 from voicebox.core.workers import Background, Worker
 from voicebox.models.store import ModelStore, default_models_dir
 from voicebox.skill import Job
@@ -152,7 +154,9 @@ class Assistant:
     """The running assistant: engines + pipeline + the source and sink it was given."""
 
     def __init__(self, config: Config, *, sink: AudioSink, emit: EventSink, realtime: bool = True,
-                 store: ModelStore | None = None) -> None:
+                 store: ModelStore | None = None, persistent: bool = True) -> None:
+        """``persistent=False`` (``voicebox demo``) keeps skill data in memory: the state folder, which a running
+        daemon holds, is not touched."""
         started = time.perf_counter()
         self.config = config
         self._speak_proxy: Pipeline | None = None
@@ -160,7 +164,11 @@ class Assistant:
         # timers ringing (alarm sound included), are heard in that room.
         self.speak_routes: dict[str, Pipeline] = {}
         self.host = PipelineHost(self._speak)
-        self.services = SkillServices.for_config(config, self.host)  # the persistent database and timers
+        if persistent:
+            self.services = SkillServices.for_config(config, self.host)  # the persistent database and timers
+        else:
+            storage = Storage(":memory:")
+            self.services = SkillServices(storage, Scheduler(storage), self.host)
         self.wait_timers = False  # `voicebox run --wait-timers`: keep running after the input until timers rang
         self.engines = build_engines(config, store or model_store(config), self._speak, services=self.services)
         self.pipeline = Pipeline(self.engines, config, sink=sink, emit=emit, realtime=realtime)

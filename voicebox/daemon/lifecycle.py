@@ -50,6 +50,7 @@ def reload(assistant: Assistant, config_path: str | Path | None) -> Config | Non
     old = assistant.config
     try:
         new = load_config(config_path)
+        recorder = DebugRecorder.from_config(new)  # an unsafe record_dir refuses the reload, like a bad key
     except VoiceboxError as err:
         _LOG.error("reload refused, keeping the running config: %s", err.message)
         return None
@@ -70,7 +71,7 @@ def reload(assistant: Assistant, config_path: str | Path | None) -> Config | Non
     previous.close()  # workers are shared: running handlers finish, work a skill put on its own loop survives
     assistant.config = new
     assistant.pipeline.reconfigure(new)
-    assistant.pipeline.recorder = DebugRecorder.from_config(new)
+    assistant.pipeline.recorder = recorder
     loaded = [s.name for s in skills if s.ok]
     _LOG.info("reloaded %s and %d skill(s): %s", new.source, len(loaded), ", ".join(loaded))
     return new

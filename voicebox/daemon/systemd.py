@@ -14,10 +14,14 @@ from pathlib import Path
 from voicebox.core.errors import CODE_SERVICE_INSTALL, ServiceError
 from voicebox.core.resources import unit_template_path
 
-__all__ = ["Notifier", "WatchdogClock", "install_service", "unit_template", "unit_text"]
+__all__ = ["Notifier", "WatchdogClock", "hidden_from_system_unit", "install_service", "unit_template", "unit_text"]
 
 _LOG = logging.getLogger(__name__)
 UNIT_NAME = "voicebox.service"
+SYSTEM_TEMPLATE = "voicebox-system.service"  # installed as voicebox.service in /etc/systemd/system
+SYSTEM_USER = "voicebox"
+# ProtectHome=yes in the system unit: nothing under these is visible to the service
+_HIDDEN_ROOTS = (Path("/home"), Path("/root"), Path("/run/user"))
 
 
 class Notifier:
@@ -98,15 +102,15 @@ class WatchdogClock:
         return False
 
 
-def unit_template() -> Path:
-    """The unit file shipped in ``packaging/`` (or its packaged copy)."""
-    return unit_template_path(UNIT_NAME)
+def unit_template(*, system: bool = False) -> Path:
+    """The user unit (or with ``system`` the system unit) shipped in ``packaging/`` (or its packaged copy)."""
+    return unit_template_path(SYSTEM_TEMPLATE if system else UNIT_NAME)
 
 
-def unit_text(exec_start: str, config_path: str | None = None) -> str:
+def unit_text(exec_start: str, config_path: str | None = None, *, system: bool = False) -> str:
     """The unit with ``ExecStart`` pointing at this installation (and an explicit config, if given)."""
     command = exec_start + (f" --config {config_path}" if config_path else "")
-    lines = unit_template().read_text(encoding="utf-8").splitlines()
+    lines = unit_template(system=system).read_text(encoding="utf-8").splitlines()
     return "\n".join(f"ExecStart={command}" if line.startswith("ExecStart=") else line for line in lines) + "\n"
 
 
@@ -120,21 +124,58 @@ def _this_voicebox() -> str:
     return f"{sys.executable} -m voicebox run"
 
 
-def install_service(unit_dir: Path, *, config_path: str | None, enable: bool) -> list[list[str]]:
-    """Write the unit into ``unit_dir``; returns the systemctl commands that enable it."""
-    unit_dir.mkdir(parents=True, exist_ok=True)
-    target = unit_dir / UNIT_NAME
+def hidden_from_system_unit(path: str | Path) -> bool:
+    """Whether the system unit's ``ProtectHome=yes`` hides ``path`` (a home folder, root's, a user runtime dir)."""
+    resolved = Path(path).resolve()
+    return any(resolved == root or root in resolved.parents for root in _HIDDEN_ROOTS)
+
+
+def _system_user_exists() -> bool:
+    import pwd
+
     try:
-        target.write_text(unit_text(_this_voicebox(), config_path), encoding="utf-8")
-    except OSError as err:
-        raise ServiceError(f"cannot write {target}: {err.strerror or err}", code=CODE_SERVICE_INSTALL) from err
-    print(f"wrote {target}", file=sys.stderr)
-    commands = [["systemctl", "--user", "daemon-reload"], ["systemctl", "--user", "enable", "--now", "voicebox"]]
-    return commands if enable else commands[:1]
-
-
-def systemctl_usable() -> bool:
-    if shutil.which("systemctl") is None or not os.environ.get("XDG_RUNTIME_DIR"):
+        pwd.getpwnam(SYSTEM_USER)
+    except KeyError:
         return False
-    probe = subprocess.run(["systemctl", "--user", "is-system-running"], capture_output=True, text=True, check=False)
+    return True
+
+
+def install_service(unit_dir: Path, *, config_path: str | None, enable: bool,
+                    system: bool = False) -> list[list[str]]:
+    """Write the unit into ``unit_dir``; returns the commands (user creation, systemctl) that enable it."""
+    exec_start = _this_voicebox()
+    if system:
+        for what, path in (("voicebox", exec_start.split()[0]), ("the config", config_path or "")):
+            if path and hidden_from_system_unit(path):
+                raise ServiceError(
+                    f"{what} is at {path}, inside a home folder, which the system unit cannot see (ProtectHome=yes): "
+                    "install voicebox outside /home and /root (e.g. `python3 -m venv /opt/voicebox && "
+                    "/opt/voicebox/bin/pip install .`) and keep its config in /etc/voicebox/config.toml",
+                    code=CODE_SERVICE_INSTALL)
+    try:
+        unit_dir.mkdir(parents=True, exist_ok=True)
+        target = unit_dir / UNIT_NAME
+        target.write_text(unit_text(exec_start, config_path, system=system), encoding="utf-8")
+    except OSError as err:
+        raise ServiceError(f"cannot write {unit_dir / UNIT_NAME}: {err.strerror or err}",
+                           code=CODE_SERVICE_INSTALL) from err
+    print(f"wrote {target}", file=sys.stderr)
+    if not system:
+        commands = [["systemctl", "--user", "daemon-reload"], ["systemctl", "--user", "enable", "--now", "voicebox"]]
+        return commands if enable else commands[:1]
+    commands = [] if _system_user_exists() else [
+        ["useradd", "--system", "--user-group", "--groups", "audio", "--home-dir", f"/var/lib/{SYSTEM_USER}",
+         "--shell", "/usr/sbin/nologin", SYSTEM_USER]]
+    commands.append(["systemctl", "daemon-reload"])
+    if enable:
+        commands.append(["systemctl", "enable", "--now", "voicebox"])
+    return commands
+
+
+def systemctl_usable(*, system: bool = False) -> bool:
+    """Whether ``systemctl`` (``--user`` unless ``system``) can talk to a running manager here."""
+    if shutil.which("systemctl") is None or (not system and not os.environ.get("XDG_RUNTIME_DIR")):
+        return False
+    scope = [] if system else ["--user"]
+    probe = subprocess.run(["systemctl", *scope, "is-system-running"], capture_output=True, text=True, check=False)
     return probe.stdout.strip() not in ("", "offline") and "Failed to connect" not in probe.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,22 +44,28 @@ def read_manifest(path: Path) -> list[Clip]:
     """Rows of a manifest.tsv (columns path, kind, transcript; paths relative to its folder)."""
     if not path.is_file():
         raise MeasureError(f"{path}: no such manifest; pass --manifest PATH/manifest.tsv", code=CODE_EVAL_MANIFEST)
-    with open(path, encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-        missing = {"path", "kind", "transcript"} - set(reader.fieldnames or ())
-        if missing:
-            raise MeasureError(f"{path}: missing column(s) {', '.join(sorted(missing))}; a manifest is tab-separated "
-                               "with a header row naming at least path, kind and transcript", code=CODE_EVAL_MANIFEST)
-        clips = []
-        for line, row in enumerate(reader, 2):
-            kind = (row["kind"] or "").strip()
-            if kind not in KINDS:
-                raise MeasureError(f"{path}:{line}: kind {kind!r} is not one of {', '.join(KINDS)}", code=CODE_EVAL_MANIFEST)
-            clip_path = path.parent / (row["path"] or "")
-            if not clip_path.is_file():
-                raise MeasureError(f"{path}:{line}: {clip_path} not found (paths are relative to the manifest's folder)",
-                                   code=CODE_EVAL_MANIFEST)
-            clips.append(Clip(clip_path, kind, (row["transcript"] or "").strip()))
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = path.read_bytes()[: err.start].count(b"\n") + 1
+        raise MeasureError(f"{path}:{line}: not UTF-8 text (byte 0x{err.object[err.start]:02x} at offset {err.start}); "
+                           f"save the manifest as UTF-8, e.g. `iconv -f latin1 -t utf-8 {path.name} > manifest.tsv`",
+                           code=CODE_EVAL_MANIFEST) from err
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
+    missing = {"path", "kind", "transcript"} - set(reader.fieldnames or ())
+    if missing:
+        raise MeasureError(f"{path}: missing column(s) {', '.join(sorted(missing))}; a manifest is tab-separated "
+                           "with a header row naming at least path, kind and transcript", code=CODE_EVAL_MANIFEST)
+    clips = []
+    for line, row in enumerate(reader, 2):
+        kind = (row["kind"] or "").strip()
+        if kind not in KINDS:
+            raise MeasureError(f"{path}:{line}: kind {kind!r} is not one of {', '.join(KINDS)}", code=CODE_EVAL_MANIFEST)
+        clip_path = path.parent / (row["path"] or "")
+        if not clip_path.is_file():
+            raise MeasureError(f"{path}:{line}: {clip_path} not found (paths are relative to the manifest's folder)",
+                               code=CODE_EVAL_MANIFEST)
+        clips.append(Clip(clip_path, kind, (row["transcript"] or "").strip()))
     if not clips:
         raise MeasureError(f"{path}: the manifest lists no clips", code=CODE_EVAL_MANIFEST)
     return clips
