@@ -140,6 +140,9 @@ class Lists(Skill):
     @intent("DeleteList")
     def delete_list(self, ctx: Context, list_name: str) -> Response:
         """Delete a list; one with items asks first."""
+        item = re.fullmatch(r"(.+?)\s+(?:from|off)\s+(?:the\s+|my\s+)?(.*)", list_name.strip())
+        if item is not None:  # "remove the milk from my shopping list": an item, not a list
+            return self.remove(ctx, re.sub(r"^the\s+", "", item.group(1)), item.group(2) or None)
         name = self._name(ctx, list_name)
         items = ctx.store.get(f"list:{name}")
         if items is None:
