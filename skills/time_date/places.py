@@ -210,6 +210,9 @@ def find_place(text: str, now: dt.datetime, *, home_country: str = "US") -> Plac
         return _zone_place(_zone_said(clean, zone), zone)
     if (offset := _offset(clean)) is not None:
         return offset
+    # most countries need no city data (about 1 s to read)
+    if clean in _countries() and clean not in _states() and (place := _country_place(clean, now)) is not None:
+        return place
     big_city = (_cities().get(clean) or [("", "", "", 0, "")])[0]
     if big_city[3] >= _BIG_CITY:
         return _zone_place(big_city[0], big_city[4])
