@@ -143,6 +143,8 @@ class TimeDate(Skill):
         data = {"date": day.isoformat(), "days": days}
         if days == 0:
             return Response(f"{name[0].upper()}{name[1:]} is today.", data=data)
+        if days == 1 and unit == "days" and name in ("yesterday", "tomorrow"):  # not "Yesterday was yesterday."
+            return Response("One day.", data=data)
         if days == 1 and unit == "days":
             return Response(f"{name[0].upper()}{name[1:]} {'was yesterday' if since else 'is tomorrow'}.", data=data)
         if days < 0:

@@ -117,6 +117,8 @@ def test_days_until_and_since(on_thursday: SkillHarness) -> None:
     assert on_thursday.say("how many days ago was the fourth of july").data["days"] == 152
     assert on_thursday.say("how many days until february 29th").data["date"] == "2028-02-29"
     assert on_thursday.say("how many days until december 3rd").speech == "December 3rd is today."
+    assert on_thursday.say("how many days until december 4th").speech == "December 4th is tomorrow."
+    assert on_thursday.say("how many days since yesterday").speech == "One day."
     assert on_thursday.say("how long until my dentist appointment").speech == \
         "I don't know when my dentist appointment is."
 
