@@ -1,7 +1,9 @@
-"""Lists: add, remove, read out and clear items on named lists (the shopping list by default).
+"""Lists: named lists (the shopping list by default) to create, fill, read out, count, check off, rename and delete.
 
-Each list is one key in ``ctx.store``. Setting (``[skill.lists]``):
-``default_list`` (default "shopping").
+Each list is one key in ``ctx.store`` (``list:NAME``), so lists survive
+restarts. A long list is read in parts: say "more" to hear the rest.
+Settings (``[skill.lists]``): ``default_list`` (default "shopping"),
+``read_at_once`` (items read before asking "more", default 5).
 """
 
 from __future__ import annotations
@@ -50,11 +52,26 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _count(n: int) -> str:
+    return "no items" if n == 0 else "one item" if n == 1 else f"{n} items"
+
+
+_MORE = re.compile(r"\b(more|yes|yeah|yep|sure|continue|go on|keep going|next|ok|okay|please|the rest)\b")
+_YES = re.compile(r"^(yes|yeah|yep|sure|ok|okay|do it|delete it|go ahead|please)\b")
+_ORDINAL = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "seventh", 8: "eighth",
+            9: "ninth", 10: "tenth"}
+
+
 class Lists(Skill):
     """Named lists that persist: shopping, to-do, packing..."""
 
-    examples = ("add milk and eggs to my shopping list", "what's on my shopping list", "clear my shopping list")
-    settings = {"default_list": Setting("shopping", "The list meant when a command names none.")}
+    examples = ("add milk and eggs to my shopping list", "what's on my shopping list", "clear my shopping list",
+                "what lists do I have", "check off milk")
+    settings = {"default_list": Setting("shopping", "The list meant when a command names none."),
+                "read_at_once": Setting(5, "How many items a list is read in at once (\"more\" reads on).", lo=1, hi=100)}
+
+    def _lists(self, ctx: Context) -> dict[str, list[str]]:
+        return {key.removeprefix("list:"): value for key, value in ctx.store.items("list:").items()}
 
     def _name(self, ctx: Context, list_name: str | None) -> str:
         name = (list_name or "").lower().strip()
@@ -97,11 +114,164 @@ class Lists(Skill):
         if not items:
             return Response(f"Your {name} list is empty.", data={"list": name, "items": []})
         count = "one item" if len(items) == 1 else f"{len(items)} items"
-        return Response(f"Your {name} list has {count}: {_join(items)}.", data={"list": name, "items": items})
+        size = max(1, int(ctx.settings["read_at_once"]))
+        if len(items) <= size:
+            ctx.store.delete("reading")
+            return Response(f"Your {name} list has {count}: {_join(items)}.", data={"list": name, "items": items})
+        return self._part(ctx, name, items, 0, f"Your {name} list has {count}. ")
+
+    def _part(self, ctx: Context, name: str, items: list[str], start: int, intro: str = "") -> Response:
+        """Items ``start``.. of a long list, asking "more?" while some are left."""
+        size = max(1, int(ctx.settings["read_at_once"]))
+        part, left = items[start:start + size], len(items) - start - size
+        data = {"list": name, "items": part, "from": start}
+        if left <= 0:
+            ctx.store.delete("reading")
+            return Response(f"{intro}{'And last' if start else 'They are'}: {_join(part)}.", data=data)
+        ctx.store.set("reading", {"list": name, "next": start + size})
+        first = "The first" if start == 0 else "Next"
+        more = "one more" if left == 1 else f"{left} more"
+        return Response(f"{intro}{first} {len(part)}: {', '.join(part)}. There {'is' if left == 1 else 'are'} "
+                        f"{more}; say more to hear {'it' if left == 1 else 'them'}.",
+                        data=data, expect_reply=True, reply_handler="more_reply")
+
+    @intent("ReadMore")
+    def read_more(self, ctx: Context, list_name: str | None = None) -> Response:
+        """The next part of the list being read (or the rest of the named one)."""
+        reading = ctx.store.get("reading")
+        name = self._name(ctx, list_name) if list_name else reading["list"] if reading else self._name(ctx, None)
+        items = ctx.store.get(f"list:{name}", [])
+        start = int(reading["next"]) if reading and reading["list"] == name else 0
+        if start >= len(items):
+            return Response(f"That's everything on your {name} list.")
+        return self._part(ctx, name, items, start)
+
+    def more_reply(self, ctx: Context, text: str) -> Response:
+        """The answer after "say more to hear them": more of the list, or stop reading."""
+        if _MORE.search(text.lower()):
+            return self.read_more(ctx)
+        ctx.store.delete("reading")
+        return Response("OK.")
 
     @intent("ClearList")
     def clear(self, ctx: Context, list_name: str | None = None) -> Response:
         """Empty the list."""
         name = self._name(ctx, list_name)
-        ctx.store.delete(f"list:{name}")
+        ctx.store.set(f"list:{name}", [])  # the list stays (empty) among "what lists do I have"
         return Response(f"Cleared your {name} list.")
+
+    @intent("CreateList")
+    def create(self, ctx: Context, list_name: str) -> Response:
+        """Start a new, empty list."""
+        name = self._name(ctx, list_name)
+        with ctx.store.transaction():
+            if ctx.store.get(f"list:{name}") is not None:
+                return Response(f"You already have a {name} list.", data={"list": name})
+            ctx.store.set(f"list:{name}", [])
+        return Response(f"Created your {name} list.", data={"list": name})
+
+    @intent("DeleteList")
+    def delete_list(self, ctx: Context, list_name: str) -> Response:
+        """Delete a list; one with items asks first."""
+        item = re.fullmatch(r"(.+?)\s+(?:from|off)\s+(?:the\s+|my\s+)?(.*)", list_name.strip())
+        if item is not None:  # "remove the milk from my shopping list": an item, not a list
+            return self.remove(ctx, re.sub(r"^the\s+", "", item.group(1)), item.group(2) or None)
+        name = self._name(ctx, list_name)
+        items = ctx.store.get(f"list:{name}")
+        if items is None:
+            return Response(f"You don't have a {name} list.")
+        if not items:
+            ctx.store.delete(f"list:{name}")
+            return Response(f"Deleted your {name} list.", data={"list": name})
+        ctx.store.set("deleting", name)
+        return Response(f"Your {name} list has {_count(len(items))}. Delete it?", data={"list": name},
+                        expect_reply=True, reply_handler="delete_reply")
+
+    def delete_reply(self, ctx: Context, text: str) -> Response:
+        """Yes (delete the list) or anything else (keep it)."""
+        name = ctx.store.get("deleting")
+        ctx.store.delete("deleting")
+        if not name:
+            return Response("OK.")
+        if _YES.search(text.lower().strip()):
+            ctx.store.delete(f"list:{name}")
+            return Response(f"Deleted your {name} list.", data={"list": name})
+        return Response(f"OK, I kept your {name} list.", data={"list": name})
+
+    @intent("RenameList")
+    def rename(self, ctx: Context, list_name: str, new_name: str) -> Response:
+        """Give a list a new name (its items stay)."""
+        old, new = self._name(ctx, list_name), self._name(ctx, re.sub(r"\s+list$", "", new_name.strip()))
+        with ctx.store.transaction():
+            items = ctx.store.get(f"list:{old}")
+            if items is None:
+                return Response(f"You don't have a {old} list.")
+            if ctx.store.get(f"list:{new}") is not None:
+                return Response(f"You already have a {new} list.")
+            ctx.store.set(f"list:{new}", items)
+            ctx.store.delete(f"list:{old}")
+        return Response(f"Renamed your {old} list to {new}.", data={"list": new, "old": old})
+
+    @intent("ListLists")
+    def list_lists(self, ctx: Context) -> Response:
+        """The names of the lists, how many there are, and how many items each has."""
+        lists = self._lists(ctx)
+        if not lists:
+            return Response("You don't have any lists yet.", data={"lists": []})
+        said = [f"{name} ({_count(len(items))})" for name, items in lists.items()]
+        head = "one list" if len(lists) == 1 else f"{len(lists)} lists"
+        return Response(f"You have {head}: {_join(said)}.", data={"lists": list(lists)})
+
+    @intent("CountItems")
+    def count(self, ctx: Context, list_name: str | None = None) -> Response:
+        """How many items a list has."""
+        name = self._name(ctx, list_name)
+        items = ctx.store.get(f"list:{name}", [])
+        verb = "is" if len(items) == 1 else "are"
+        return Response(f"There {verb} {_count(len(items))} on your {name} list.",
+                        data={"list": name, "count": len(items)})
+
+    @intent("RemovePosition")
+    def remove_position(self, ctx: Context, position: int | None = None, number: int | None = None,
+                        list_name: str | None = None) -> Response:
+        """Remove the first, third, last, second to last... item, or item number N."""
+        name = self._name(ctx, list_name)
+        index = int(position if position is not None else number or 1)
+        with ctx.store.transaction():
+            items = ctx.store.get(f"list:{name}", [])
+            if not items:
+                return Response(f"Your {name} list is empty.")
+            if not -len(items) <= (index - 1 if index > 0 else index) < len(items):
+                return Response(f"Your {name} list has only {_count(len(items))}.")
+            gone = items.pop(index - 1 if index > 0 else index)
+            ctx.store.set(f"list:{name}", items)
+        which = "last" if index == -1 else "second to last" if index == -2 else _ORDINAL.get(index, f"number {index}")
+        return Response(f"Removed {gone}, the {which} item, from your {name} list.",
+                        data={"list": name, "removed": gone, "items": items})
+
+    @intent("CheckOff")
+    def check_off(self, ctx: Context, item: str, list_name: str | None = None) -> Response:
+        """Tick items off (remove them) wherever they are: the named list, else the list they are on."""
+        wanted = [re.sub(r"^(the|some|my)\s+", "", i) for i in _split(item)]
+        lists = self._lists(ctx)
+        if list_name:
+            order = [self._name(ctx, list_name)]
+        else:  # the default list first, then the others
+            default = self._name(ctx, None)
+            order = [default] + [n for n in lists if n != default]
+        done: dict[str, list[str]] = {}
+        with ctx.store.transaction():
+            for want in wanted:
+                for name in order:
+                    items = ctx.store.get(f"list:{name}", [])
+                    if want in items:
+                        ctx.store.set(f"list:{name}", [i for i in items if i != want])
+                        done.setdefault(name, []).append(want)
+                        break
+        if not done:
+            where = f"your {order[0]} list" if list_name or len(order) == 1 else "any of your lists"
+            return Response(f"{_join(wanted).capitalize()} {'is' if len(wanted) == 1 else 'are'} not on {where}.")
+        said = "; ".join(f"{_join(items)} off your {name} list" for name, items in done.items())
+        missing = [w for w in wanted if not any(w in v for v in done.values())]
+        tail = f" I couldn't find {_join(missing)}." if missing else ""
+        return Response(f"Checked {said}.{tail}", data={"checked": done})
