@@ -29,7 +29,7 @@ SOUND = "alarm_clock"  # the alarm clock's own ring, unlike the timers' "alarm"
 
 def _identifies(said: Mapping[str, Any]) -> bool:
     """Whether the slots say which alarm (by name, time, days or date)."""
-    return any(said.get(k) for k in ("name", "hour", "named_time", "repeat", "day", "weekday", "month"))
+    return any(said.get(k) for k in ("name", "hour", "hhmm", "named_time", "repeat", "day", "weekday", "month"))
 
 
 class Alarms(Skill):
@@ -115,7 +115,7 @@ class Alarms(Skill):
         """Set an alarm at a time: the next such time, or on the day said, or repeating."""
         tod = time_of_day(said)
         if tod is None:
-            return Response("At what time? Say for example: set an alarm for 7 AM tomorrow.")
+            return Response("Sorry, I didn't catch the time. Say for example: set an alarm for 7 AM tomorrow.")
         now_s, today = ctx.now().timestamp(), self._today(ctx)
         repeat = str(said.get("repeat") or "")
         try:

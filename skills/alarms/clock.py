@@ -90,15 +90,20 @@ class TimeOfDay:
 
 
 def time_of_day(said: Mapping[str, Any]) -> TimeOfDay | None:
-    """The time of day in the slots (hour, minute, minutes_to, period, named_time), or None when none was said."""
+    """The time of day in the slots (hour, minute, minutes_to, period, named_time, hhmm), or None when none was said."""
     named = said.get("named_time")
     if named == "noon":
         return TimeOfDay(12, 0, False)
     if named == "midnight":
         return TimeOfDay(0, 0, False)
-    if said.get("hour") is None:
+    if said.get("hhmm") is not None:  # "742": the recognizer's "7:42"
+        hour, minute = divmod(int(said["hhmm"]), 100)
+        if minute > 59:
+            return None
+    elif said.get("hour") is None:
         return None
-    hour, minute = int(said["hour"]), int(said.get("minute") or 0)
+    else:
+        hour, minute = int(said["hour"]), int(said.get("minute") or 0)
     twelve_hour = 1 <= hour <= 12  # "7", "quarter to 7": am or pm; "19:00", "0:30" say which
     if said.get("minutes_to"):
         hour, minute = (hour - 1) % 24, 60 - int(said["minutes_to"])

@@ -10,7 +10,7 @@ from typing import Any
 from .clock import spoken_clock
 
 # Words a recognizer or a speaker puts before an alarm's name ("set a new medicine alarm"): never part of it.
-_NOT_A_NAME = frozenset({"a", "an", "the", "my", "new", "another", "me", "up", "it", "that", "this"})
+_NOT_A_NAME = frozenset({"a", "an", "the", "my", "new", "another", "me", "up", "it", "in", "that", "this"})
 
 
 def number(settings: Mapping[str, Any], key: str, default: float, lowest: float) -> float:
