@@ -132,10 +132,10 @@ class Alarms(Skill):
                 return Response(f"It's already past {spoken_clock(hour, tod.minute)} {spoken_day(day, today)}.")
         else:
             days = (today, today + dt.timedelta(days=1))
-            due = min(t for d in days for h in tod.candidates() if (t := at(d, h, tod.minute, self.tz)) > now_s)
-            hour = local(due, self.tz).hour
+            due, hour = min((t, h) for d in days for h in tod.candidates() if (t := at(d, h, tod.minute, self.tz)) > now_s)
         name = clean_name(said.get("name"))
-        alarm = {"id": 0, "name": name, "hour": hour, "minute": tod.minute, "repeat": repeat, "due_s": due, "job": 0}
+        alarm: dict[str, Any] = {"id": 0, "name": name, "hour": hour, "minute": tod.minute, "repeat": repeat,
+                                 "due_s": due, "job": 0}
         for old in self._entries(ctx):
             if old["ref"].startswith("alarm:") and all(old[k] == alarm[k] for k in ("name", "hour", "minute", "repeat")) \
                     and (repeat or old["due_s"] == due):
@@ -168,7 +168,10 @@ class Alarms(Skill):
     def list_alarms(self, ctx: Context, **said: Any) -> Response:
         """Every alarm (or those ringing on the day said)."""
         entries, today = self._entries(ctx), self._today(ctx)
-        day = said_date(said, today)
+        try:
+            day = said_date(said, today)
+        except ValueError as err:
+            return Response(str(err))
         if day is not None:
             entries = [a for a in entries if self._ring_on(a, day) is not None]
         on = f" {spoken_day(day, today)}" if day is not None else ""
@@ -177,13 +180,18 @@ class Alarms(Skill):
         if not entries:
             return Response(f"You don't have any alarms{on}.", data=data)
         count = "one alarm" if len(entries) == 1 else f"{len(entries)} alarms"
-        return Response(f"You have {count}{on}: {join([self._describe(ctx, a, day=day is None) for a in entries])}.", data=data)
+        listed = join([self._describe(ctx, a, day=day is None) for a in entries])
+        return Response(f"You have {count}{on}: {listed}.", data=data)
 
     @intent("NextAlarm")
     def next_alarm(self, ctx: Context, **said: Any) -> Response:
         """When the next alarm (of that name, or on that day) rings."""
         entries, today, now_s = self._entries(ctx), self._today(ctx), ctx.now().timestamp()
-        name, day = clean_name(said.get("name")), said_date(said, today)
+        name = clean_name(said.get("name"))
+        try:
+            day = said_date(said, today)
+        except ValueError as err:
+            return Response(str(err))
         if name:
             entries = [a for a in entries if words(name) <= words(str(a.get("name", "")))]
         rings = [(t, a) for a in entries if (t := a["due_s"] if day is None else self._ring_on(a, day)) is not None]
@@ -206,7 +214,10 @@ class Alarms(Skill):
         if not hits:
             return Response("You don't have any alarms.")
         name, tod, repeat = clean_name(said.get("name")), time_of_day(said), str(said.get("repeat") or "")
-        day = said_date(said, self._today(ctx))
+        try:
+            day = said_date(said, self._today(ctx))
+        except ValueError as err:
+            return Response(str(err))
         if name:
             hits = [a for a in hits if words(name) <= words(str(a.get("name", "")))]
         if tod is not None:

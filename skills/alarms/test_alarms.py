@@ -23,8 +23,8 @@ UTC = dt.UTC
 SETTINGS = {"time_zone": "America/New_York", "ring_for_s": 60, "repeat_s": 20}
 
 
-def ny(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=NY)  # type: ignore[misc]
+def ny(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=NY)
 
 
 def harness(start: dt.datetime, **settings: Any) -> SkillHarness:
@@ -82,6 +82,8 @@ def test_the_time_said_is_the_time_set(alarms: SkillHarness, sentence: str, when
 def test_impossible_times_say_what_is_wrong(alarms: SkillHarness) -> None:
     assert alarms.say("set an alarm for February 30th at 7").speech == "There's no February 30th."
     assert alarms.say("set an alarm for 9 pm today").speech == "It's already past 9 PM today."
+    assert alarms.say("do i have any alarms on the thirty first of april").speech == "There's no April 31st."
+    assert alarms.say("cancel my alarm for february 30th").speech == "You don't have any alarms."
     assert alarms.scheduled() == []
 
 
