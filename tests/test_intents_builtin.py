@@ -138,6 +138,8 @@ CASES: list[tuple[str, str, str, dict | None]] = [
     ("set a medicine alarm at 9 pm", "alarms", "SetAlarm", {"name": "medicine", "hour": 9, "period": "pm"}),
     ("a medicine alarm at 9 pm", "alarms", "SetAlarm", {"name": "medicine", "hour": 9, "period": "pm"}),
     ("set an alarm at 9 pm called medicine", "alarms", "SetAlarm", {"name": "medicine", "hour": 9, "period": "pm"}),
+    ("set an alarm", "alarms", "SetAlarm", None),
+    ("set a medicine alarm", "alarms", "SetAlarm", {"name": "medicine"}),
     # alarms: list and query
     ("what alarms do i have", "alarms", "ListAlarms", None),
     ("What alarms do I have?", "alarms", "ListAlarms", None),

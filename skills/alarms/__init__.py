@@ -22,7 +22,20 @@ from typing import Any
 
 from voicebox.skill import Context, Duration, Job, Response, Skill, intent
 
-from .clock import REPEATS, TimeOfDay, at, local, next_ring, said_date, spoken_clock, spoken_day, spoken_repeat, time_of_day, zone
+from .clock import (
+    REPEATS,
+    TimeOfDay,
+    at,
+    local,
+    next_ring,
+    said_date,
+    spoken_clock,
+    spoken_day,
+    spoken_repeat,
+    time_in,
+    time_of_day,
+    zone,
+)
 from .phrases import clean_name, day_gone, join, label, number, words
 
 SOUND = "alarm_clock"  # the alarm clock's own ring, unlike the timers' "alarm"
@@ -115,6 +128,9 @@ class Alarms(Skill):
         """Set an alarm at a time: the next such time, or on the day said, or repeating."""
         tod = time_of_day(said)
         if tod is None:
+            if said.get("hour") is None and said.get("hhmm") is None:  # "set an alarm": ask
+                ctx.store.set("pending", {"action": "set", "said": {k: v for k, v in said.items() if v is not None}})
+                return Response("For what time?", expect_reply=True, reply_handler="alarm_time")
             return Response("Sorry, I didn't catch the time. Say for example: set an alarm for 7 AM tomorrow.")
         now_s, today = ctx.now().timestamp(), self._today(ctx)
         repeat = str(said.get("repeat") or "")
@@ -150,6 +166,15 @@ class Alarms(Skill):
         speech = f"OK, {what} set for {self._when(ctx, alarm)}" + (f", starting {first}." if repeat else ".")
         return Response(speech, data={"alarm": alarm["id"], "due_s": due, "time": f"{hour:02d}:{tod.minute:02d}",
                                       "date": local(due, self.tz).date().isoformat(), "repeat": repeat, "name": name})
+
+    def alarm_time(self, ctx: Context, text: str) -> Response:
+        """Answer to "For what time?"."""
+        pending = ctx.store.get("pending") or {}
+        ctx.store.delete("pending")
+        said = time_in(text)
+        if time_of_day(said) is None:
+            return Response("Sorry, I didn't catch the time. Say for example: set an alarm for 7 AM tomorrow.")
+        return self.set_alarm(ctx, **{**pending.get("said", {}), **said})
 
     def _hour_on(self, tod: TimeOfDay, day: dt.date, today: dt.date, now_s: float, *,
                  tonight: bool) -> tuple[int, dt.date]:

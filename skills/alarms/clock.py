@@ -11,6 +11,7 @@ reads it); a time that a fall-back change repeats rings once, the first time.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -182,3 +183,35 @@ def spoken_repeat(repeat: str) -> str:
     if repeat == "weekends":
         return "every weekend day"
     return f"every {repeat[:-1].title()}"
+
+
+_SAID_TIME = re.compile(r"\b(\d{1,2})(?:\s*[:.]?\s*(?:oh\s+)?(\d{1,2}))?\s*(?:o'?\s?clock)?\s*"
+                        r"(a\.?\s?m\b|p\.?\s?m\b|in the morning|in the afternoon|in the evening|at night|tonight)?")
+
+
+def time_in(text: str) -> dict[str, Any]:
+    """The time and day in a short free answer ("seven thirty", "6:45 pm tomorrow", "noon on Monday") as slots."""
+    from text_to_num import alpha2digit
+
+    clean = alpha2digit(text.lower().replace("-", " "), "en", threshold=0)
+    said: dict[str, Any] = {}
+    if "noon" in clean or "midday" in clean:
+        said["named_time"] = "noon"
+    elif "midnight" in clean:
+        said["named_time"] = "midnight"
+    elif (found := _SAID_TIME.search(clean)) is not None:
+        said["hour"] = int(found[1])
+        if found[2]:
+            said["minute"] = int(found[2])
+        if found[3]:
+            said["period"] = "am" if found[3].startswith(("a", "in the morning")) else "pm"
+    for day in ("day after tomorrow", "tomorrow", "tonight", "today"):
+        if day in clean:
+            said["day"] = day
+            break
+    for weekday in WEEKDAYS:
+        if weekday in clean:
+            said["weekday"] = weekday
+    if said.get("day") == "tonight" and said.get("period") == "pm":
+        del said["period"]
+    return said

@@ -237,3 +237,15 @@ def test_a_wrong_setting_stops_the_skill_with_what_is_expected() -> None:
         harness(ny(2026, 3, 6, 22, 0), time_zone="Mars/Olympus")
     with pytest.raises(ValueError, match=r"snooze_minutes = 'nine': expected a number"):
         harness(ny(2026, 3, 6, 22, 0), snooze_minutes="nine")
+
+
+def test_for_what_time_follow_up(alarms: SkillHarness) -> None:
+    assert alarms.say("set an alarm").speech == "For what time?"
+    assert alarms.say("seven thirty").speech == "OK, alarm set for 7:30 AM tomorrow."
+    assert alarms.say("set a medicine alarm").expect_reply
+    reply = alarms.say("6:45 pm on monday")
+    assert (reply.follow_up, reply.speech) == (True, "OK, medicine alarm set for 6:45 PM on Monday.")
+    assert reply.data["due_s"] == ny(2026, 3, 9, 18, 45).timestamp()
+    assert alarms.say("set a daily alarm").speech == "For what time?"
+    assert alarms.say("hmm").speech.startswith("Sorry, I didn't catch the time.")
+    assert len(alarms.scheduled()) == 2
