@@ -24,8 +24,8 @@ from voicebox.skill import Context, Duration, Job, Response, Skill, intent
 
 from .clock import (
     REPEATS,
-    TimeOfDay,
     at,
+    hour_on,
     local,
     next_ring,
     said_date,
@@ -36,9 +36,10 @@ from .clock import (
     time_of_day,
     zone,
 )
-from .phrases import clean_name, day_gone, join, label, number, words
+from .phrases import clean_name, day_gone, join, label, marks, number, words
 
 SOUND = "alarm_clock"  # the alarm clock's own ring, unlike the timers' "alarm"
+
 
 def _identifies(said: Mapping[str, Any]) -> bool:
     """Whether the slots say which alarm (by name, time, days or date)."""
@@ -142,7 +143,7 @@ class Alarms(Skill):
             hour = tod.likely_hour()
             due = next_ring(REPEATS[repeat], hour, tod.minute, self.tz, now_s)
         elif day is not None:
-            hour, day = self._hour_on(tod, day, today, now_s, tonight=said.get("day") == "tonight")
+            hour, day = hour_on(tod, day, today, now_s, self.tz, tonight=said.get("day") == "tonight")
             due = at(day, hour, tod.minute, self.tz)
             if due <= now_s:
                 return Response(f"It's already past {spoken_clock(hour, tod.minute)} {spoken_day(day, today)}.")
@@ -175,18 +176,6 @@ class Alarms(Skill):
         if time_of_day(said) is None:
             return Response("Sorry, I didn't catch the time. Say for example: set an alarm for 7 AM tomorrow.")
         return self.set_alarm(ctx, **{**pending.get("said", {}), **said})
-
-    def _hour_on(self, tod: TimeOfDay, day: dt.date, today: dt.date, now_s: float, *,
-                 tonight: bool) -> tuple[int, dt.date]:
-        """The 24-hour hour (and the day, which "tonight at 1" moves on) a time said for a given day means."""
-        if not tod.ambiguous:
-            return tod.hour, day
-        if tonight:  # 5-11 tonight is evening; 12 and 1-4 tonight are after midnight
-            return (tod.hour + 12, day) if tod.hour >= 5 else (tod.hour, day + dt.timedelta(days=1))
-        if day == today:  # the soonest of the two still ahead today
-            ahead = [h for h in tod.candidates() if at(day, h, tod.minute, self.tz) > now_s]
-            return (ahead[0] if ahead else tod.likely_hour()), day
-        return tod.likely_hour(), day
 
     # --- asking --------------------------------------------------------------------------------------------
     @intent("ListAlarms")
@@ -275,11 +264,7 @@ class Alarms(Skill):
         said = words(text)
         scored = []
         for alarm in (a for a in self._entries(ctx) if a["ref"] in pending.get("refs", [])):
-            hour = alarm["hour"] % 12 or 12
-            marks = words(str(alarm.get("name", ""))) | {str(hour), "am" if alarm["hour"] < 12 else "pm"}
-            marks |= {str(alarm["minute"]), f"{hour}:{alarm['minute']:02d}"} if alarm["minute"] else set()
-            marks |= words(spoken_repeat(alarm["repeat"])) - {"every", "day"} if alarm["repeat"] else set()
-            scored.append((len(said & marks), alarm))
+            scored.append((len(said & marks(alarm)), alarm))
         best = max((s for s, _ in scored), default=0)
         hits = [a for s, a in scored if s == best and best > 0]
         if len(hits) != 1:

@@ -118,6 +118,19 @@ def time_of_day(said: Mapping[str, Any]) -> TimeOfDay | None:
     return TimeOfDay(hour, minute, False)
 
 
+def hour_on(tod: TimeOfDay, day: dt.date, today: dt.date, now_s: float, tz: dt.tzinfo, *,
+            tonight: bool) -> tuple[int, dt.date]:
+    """The 24-hour hour (and the day, which "tonight at 1" moves on) that a time said for a given day means."""
+    if not tod.ambiguous:
+        return tod.hour, day
+    if tonight:  # 5-11 tonight is evening; 12 and 1-4 tonight are after midnight
+        return (tod.hour + 12, day) if tod.hour >= 5 else (tod.hour, day + dt.timedelta(days=1))
+    if day == today:  # the soonest of the two still ahead today
+        ahead = [h for h in tod.candidates() if at(day, h, tod.minute, tz) > now_s]
+        return (ahead[0] if ahead else tod.likely_hour()), day
+    return tod.likely_hour(), day
+
+
 def said_date(said: Mapping[str, Any], today: dt.date) -> dt.date | None:
     """The day in the slots (day, weekday, month + dom) on or after ``today``; None when no day was said.
 

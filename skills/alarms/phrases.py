@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .clock import spoken_clock
+from .clock import spoken_clock, spoken_repeat
 
 # Words a recognizer or a speaker puts before an alarm's name ("set a new medicine alarm"): never part of it.
 _NOT_A_NAME = frozenset({"a", "an", "the", "my", "new", "another", "me", "up", "it", "in", "that", "this"})
@@ -56,3 +56,14 @@ def day_gone(day: dt.date, today: dt.date) -> str:
 def join(parts: list[str]) -> str:
     """"a", "a and b", "a, b and c"."""
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def marks(alarm: Mapping[str, Any]) -> set[str]:
+    """The words an answer to "Which alarm?" may pick it by: its name, hour, minutes, am/pm and days."""
+    hour = alarm["hour"] % 12 or 12
+    found = words(str(alarm.get("name", ""))) | {str(hour), "am" if alarm["hour"] < 12 else "pm"}
+    if alarm["minute"]:
+        found |= {str(alarm["minute"]), f"{hour}:{alarm['minute']:02d}"}
+    if alarm["repeat"]:
+        found |= words(spoken_repeat(alarm["repeat"])) - {"every", "day"}
+    return found
