@@ -276,9 +276,10 @@ def plays_tone(pcm: Pcm, freq: float) -> bool:
 
 
 def test_the_tone_check_hears_the_alarm_and_not_speech(assistant: Assistant) -> None:
-    from voicebox.turn.pipeline import _alarm
+    from voicebox.speak.sounds import alarm, alarm_clock
 
-    assert plays_tone(_alarm(), 1175) and not plays_tone(_alarm(), 700)
+    assert plays_tone(alarm(), 1175) and not plays_tone(alarm(), 700)
+    assert plays_tone(alarm_clock(), 1568) and not plays_tone(alarm_clock(), 1175)  # the alarm clock's own ring
     assert not plays_tone(spoken(assistant, "Your three second timer is done."), 1175)
 
 

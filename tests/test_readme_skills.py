@@ -11,9 +11,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 # Quotes in the table that are voicebox's words or the answer to a question, not commands.
 NOT_COMMANDS = {"For how long?", "Which timer?", "the pizza one", "Your pizza timer is done", "…It finished 4 minutes ago",
-                "Delete it?", "more", "about 8.05 kilometers", "cups to grams", "imperial pints"}
+                "Delete it?", "more", "about 8.05 kilometers", "cups to grams", "imperial pints", "For what time?",
+                "Which alarm?", "It's 6:30 AM. This is your medicine alarm.",
+                "While I was off, your 6:30 AM alarm was due at 6:30 AM."}
 # Quotes that a row mentions but another skill answers: the timers row says you "stop" a ringing timer.
-ELSEWHERE = {("timers", "stop"): "control"}
+ELSEWHERE = {("timers", "stop"): "control", ("alarms", "stop"): "control"}
 
 
 def _table_sentences() -> list[tuple[str, str]]:

@@ -39,7 +39,8 @@ class Response:
     ``expect_reply`` keeps the microphone open for an answer without the wake
     word; the answer is routed to the handler named by ``reply_handler`` (a
     method name of the same skill taking ``ctx`` and ``text``). ``sound``
-    plays a sound before the speech: ``"alarm"`` or ``""`` (none).
+    plays a sound before the speech: ``"alarm"`` (the timers' beeps),
+    ``"alarm_clock"`` (an alarm clock's ring) or ``""`` (none).
     """
 
     speech: str

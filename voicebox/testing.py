@@ -142,7 +142,7 @@ class Reply:
 
     @property
     def sound(self) -> str:
-        """The sound played before the speech (``"alarm"`` or ``""``)."""
+        """The sound played before the speech (``"alarm"``, ``"alarm_clock"`` or ``""``)."""
         return self.response.sound
 
 

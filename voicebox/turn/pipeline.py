@@ -38,6 +38,8 @@ from voicebox.hear.endpoint import Endpointer
 from voicebox.hear.quiet import QuietTrim
 from voicebox.hear.wake import SilenceGate, WakeDecider, WakeDetector, WakeHit, block_dbfs
 from voicebox.skill import Response
+from voicebox.speak.sounds import earcon
+from voicebox.speak.sounds import sound as named_sound
 from voicebox.speak.tts import Synthesizer, speak_blocks
 from voicebox.turn.boundary import GuardedVad, engine_call
 from voicebox.understand.asr import Recognizer
@@ -197,7 +199,7 @@ class Pipeline:
         """
         clock = _TurnClock(wake_wall)
         if self.config.audio.earcon:
-            await self.sink.write(_earcon())
+            await self.sink.write(earcon())
         listen = self.config.listen
         endpointer = Endpointer(silence_s=listen.silence_s, quick_silence_s=listen.quick_silence_s,
                                 no_speech_timeout_s=listen.no_speech_timeout_s, max_command_s=listen.max_command_s)
@@ -274,7 +276,7 @@ class Pipeline:
             self.awaiting_reply = (skill, response.reply_handler)
 
     async def announce(self, text: str, *, sound: str = "") -> None:
-        """Speak a scheduled announcement after the current reply, after an alarm sound if ``sound`` is "alarm".
+        """Speak a scheduled announcement after the current reply, after the sound ``sound`` names (if any).
 
         It can be cut short like a reply (barge-in, "stop").
         """
@@ -284,10 +286,9 @@ class Pipeline:
         await asyncio.wait([task])
 
     async def _announcement(self, text: str, sound: str) -> None:
-        if sound == "alarm":
+        if (tone := named_sound(sound)) is not None:
             async with self._speak_lock:
-                tone = np.clip(_alarm().astype(np.float32) * self.volume, -32768, 32767).astype(np.int16)
-                await self.sink.write(tone)
+                await self.sink.write(np.clip(tone.astype(np.float32) * self.volume, -32768, 32767).astype(np.int16))
         await self.say(text)
 
     async def _reply(self, text: str, clock: _TurnClock, understanding: Understanding | None) -> None:
@@ -354,22 +355,4 @@ class Pipeline:
     def close(self) -> None:
         """Release this pipeline's own worker (shared engines are closed by their owner)."""
         self._workers["stream"].close()
-
-
-def _alarm() -> Pcm:
-    """Three rising double beeps (about 1.5 s)."""
-    t = np.arange(int(SAMPLE_RATE * 0.12)) / SAMPLE_RATE
-    gap = np.zeros(int(SAMPLE_RATE * 0.08))
-    parts: list[np.ndarray] = []
-    for freq in (880, 988, 1175):
-        beep = 0.35 * np.sin(2 * np.pi * freq * t) * np.hanning(len(t))
-        parts += [beep, gap, beep, gap, gap]
-    return (np.concatenate(parts) * 32767).astype(np.int16)
-
-
-def _earcon() -> Pcm:
-    t = np.arange(int(SAMPLE_RATE * 0.12)) / SAMPLE_RATE
-    tone = 0.25 * np.sin(2 * np.pi * 880 * t) * np.hanning(len(t))
-    return (tone * 32767).astype(np.int16)
-
 
