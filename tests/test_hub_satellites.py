@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from wyoming_helpers import free_tcp_uri
 
-from voicebox.act.dispatch import NOT_UNDERSTOOD, TextSession
+from voicebox.act.dispatch import NOT_UNDERSTOOD
+from voicebox.act.followup import TextSession
 from voicebox.audio_io.sinks import NullSink
 from voicebox.core.audio import BLOCK_MS, SAMPLE_RATE, AudioBlock, Pcm, blocks_of, read_wav, resample
 from voicebox.core.config import Config, config_from_dict

@@ -129,11 +129,13 @@ class WyomingConfig:
 
 @dataclass(frozen=True, slots=True)
 class HubConfig:
-    """[hub] satellites: `voicebox run` accepts room satellites when `uri` is set."""
+    """[hub] satellites: `voicebox run` accepts room satellites when `uri` is set, and dials those in `satellites`."""
 
     uri: str = _opt("", "Where `voicebox run` accepts satellites: tcp://HOST:PORT or unix://PATH; empty = no hub.")
     token: str = _opt("", "Shared secret satellites must present (set it whenever the hub listens beyond 127.0.0.1).")
     max_satellites: int = _opt(8, "Satellites connected at once; further ones are refused.", lo=1, hi=256)
+    satellites: list[str] = _opt([], "Wyoming satellites `voicebox run` dials, as Home Assistant does (wyoming-satellite, "
+                                 "`voicebox satellite --uri`): e.g. [\"tcp://kitchen.local:10700\"]; redialled when lost.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,6 +112,7 @@ class GuardedHandler(AsyncEventHandler):
         self.active = active
         peer = writer.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else "local"
+        self.peer_host = str(peer[0]) if isinstance(peer, tuple) else "local"
 
     async def send_error(self, text: str, code: str) -> None:
         """Send an ``error`` event, ignoring a peer that is already gone."""
