@@ -190,3 +190,48 @@ def test_silence_gives_an_empty_transcript(engines: Any, model_store: Any, tmp_p
             return await read_until(client, "transcript")
 
     assert Transcript.from_event(_run(scenario())[-1]).text == ""
+
+
+def test_one_wake_connection_reused_like_wyoming_satellite_fires_once(engines: Any, model_store: Any, tmp_path: Path,
+                                                                      shared_audio: Path) -> None:
+    """wyoming-satellite keeps one wake connection: `detect`, audio (no audio-start) until a detection, `detect` again."""
+    from wyoming.audio import AudioChunk
+    from wyoming.ping import Ping
+
+    from voicebox.core.audio import read_wav
+
+    uri = f"unix://{tmp_path}/wy.sock"
+    wake = read_wav(shared_audio / "wyoming-openwakeword/hey_jarvis.wav")
+
+    async def chunks(client: AsyncClient, pcm: np.ndarray) -> None:
+        for start in range(0, len(pcm), 1024):
+            piece = np.ascontiguousarray(pcm[start : start + 1024], "<i2").tobytes()
+            await client.write_event(AudioChunk(rate=16000, width=2, channels=1, audio=piece).event())
+
+    async def scenario() -> tuple[list[Any], list[Any]]:
+        async with served(engines, model_store, uri), AsyncClient.from_uri(uri) as client:
+            await client.write_event(Detect(names=["hey_jarvis"]).event())
+            await chunks(client, np.concatenate([wake, np.zeros(16000, np.int16)]))
+            first = await read_until(client, "detection")
+            # The satellite streams the command to the hub, then asks for the wake word again on this connection.
+            await client.write_event(Detect(names=["hey_jarvis"]).event())
+            await chunks(client, np.zeros(16000 * 3, np.int16))
+            await client.write_event(Ping(text="after 3 s of silence").event())
+            return first, await read_until(client, "pong")
+
+    first, after = _run(scenario())
+    assert Detection.from_event(first[-1]).name == "hey_jarvis"
+    assert [e.type for e in after] == ["pong"]
+
+
+def test_a_client_that_sends_no_detect_hears_every_loaded_model(engines: Any, model_store: Any, tmp_path: Path,
+                                                                shared_audio: Path) -> None:
+    uri = f"unix://{tmp_path}/wy.sock"
+
+    async def scenario() -> list[Any]:
+        async with served(engines, model_store, uri), AsyncClient.from_uri(uri) as client:
+            await send_wav(client, shared_audio / "wyoming-openwakeword/hey_jarvis.wav")  # neither detect nor transcribe
+            return await read_until(client, "detection", "not-detected")
+
+    events = _run(scenario())
+    assert Detection.from_event(events[-1]).name == "hey_jarvis"

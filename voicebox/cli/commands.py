@@ -61,6 +61,8 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     """Run the assistant on a microphone, a file or stdin."""
     if args.input not in ("mic", "-", "none") and not Path(args.input).exists():
         raise AudioError(f"{args.input}: no such file (use --input mic, a WAV file, - or none)", code="audio_missing")
+    for uri in config.hub.satellites:
+        check_uri(uri, what="[hub] satellites entry")
     emit = make_emitter(args.json)
     source = audio_source(args.input, config, args.input_device, args.realtime, emit)
     sink = audio_sink(args.output, config, args.output_device, emit)
