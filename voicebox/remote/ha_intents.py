@@ -43,8 +43,10 @@ def to_home_assistant(match: IntentMatch) -> HaIntent | None:
     slots = match.slots
     name = slots.get("name")
     if match.skill == "timers" and match.intent in _TIMERS:
-        ha = {**_duration(slots.get("duration")), **({"name": name} if isinstance(name, str) and name else {})}
-        return HaIntent(_TIMERS[match.intent], ha)
+        duration = _duration(slots.get("duration"))
+        if match.intent in ("StartTimer", "AddTime", "RemoveTime") and not duration:
+            return None  # HA's handler needs the length; voicebox's skill asks for it
+        return HaIntent(_TIMERS[match.intent], {**duration, **({"name": name} if isinstance(name, str) and name else {})})
     if match.skill == "time_date" and match.intent == "GetTime":
         return HaIntent("HassGetCurrentTime", {})
     if match.skill == "time_date" and match.intent == "GetDate":

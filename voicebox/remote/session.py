@@ -22,6 +22,7 @@ from wyoming.asr import Transcript as TranscriptEvent
 from wyoming.audio import AudioStart, AudioStop
 from wyoming.error import Error
 from wyoming.event import Event
+from wyoming.ping import Ping, Pong
 from wyoming.pipeline import PipelineStage, RunPipeline
 from wyoming.timer import TimerCancelled, TimerFinished, TimerStarted, TimerUpdated
 from wyoming.tts import Synthesize
@@ -184,6 +185,8 @@ class SatelliteSession:
                 await self._put(block)
         elif event.type == "audio-stop":
             await self._put(None)
+        elif Ping.is_type(event.type):
+            self.send_now(Pong(text=Ping.from_event(event).text).event())
 
     async def _put(self, block: AudioBlock | None) -> None:
         if not self._streaming:
