@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
@@ -54,6 +55,10 @@ class Services:
     limits: Limits
     answers: Answering
     active: set[GuardedHandler] = field(default_factory=set)
+    # Every connection's wake-word scoring runs on this one worker: the models are shared, and one thread keeps
+    # the memory that scoring touches (allocator arenas, buffers) to one thread's worth however many stream.
+    wake_pool: concurrent.futures.ThreadPoolExecutor = field(
+        default_factory=lambda: concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="wyoming-wake"))
 
 
 class ServiceHandler(GuardedHandler):
@@ -113,7 +118,7 @@ class ServiceHandler(GuardedHandler):
         self._audio = AudioReceiver()
         self._kept, self._kept_samples, self._detected = [], 0, False
         if self._wake is not None:
-            await asyncio.to_thread(self._wake.reset)
+            await self._on_wake_worker(self._wake.reset)
 
     async def _audio_start(self, event: Event) -> None:
         await self._restart_audio()
@@ -152,6 +157,9 @@ class ServiceHandler(GuardedHandler):
         for out in transcript_events(text, streaming=streaming, language=language):
             await self.write_event(out)
 
+    async def _on_wake_worker(self, call: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.s.wake_pool, call)
+
     async def _detect(self, event: Event) -> None:
         names = Detect.from_event(event).names
         self._mode = "wake"
@@ -160,8 +168,9 @@ class ServiceHandler(GuardedHandler):
 
     async def _score(self, samples: Pcm, start_ms: int) -> None:
         if self._wake is None:
-            self._wake = await asyncio.to_thread(self.s.make_wake)
-        scores = await asyncio.to_thread(self._wake.process, samples)
+            self._wake = await self._on_wake_worker(self.s.make_wake)
+        wake = self._wake
+        scores = await self._on_wake_worker(lambda: wake.process(samples))
         if self._wake_names is not None:
             scores = {k: v for k, v in scores.items() if k in self._wake_names}
         hit = self._decider.feed(scores)
@@ -240,6 +249,7 @@ class WyomingService:
         """Close every connection and stop listening."""
         if self._server is not None:
             await self._server.stop()
+        self.services.wake_pool.shutdown(wait=False, cancel_futures=True)
 
 
 def make_services(config: Config, engines: Engines, store: Any, emit: EventSink, *,
@@ -251,8 +261,9 @@ def make_services(config: Config, engines: Engines, store: Any, emit: EventSink,
     w = config.wyoming
     fork: Callable[[], WakeDetector] | None = getattr(engines.wake, "stream", None)
     make_wake = fork if fork is not None else (lambda: load_wake(config, store))
-    return Services(config, engines, info, make_wake, emit, Limits(max_event_bytes=w.max_event_bytes,
-                    max_clients=w.max_clients), Answering(engines, emit, rings_locally=rings_locally))
+    limits = Limits(max_event_bytes=w.max_event_bytes, max_clients=w.max_clients, max_per_client=w.max_per_client,
+                    idle_timeout_s=w.idle_timeout_s, event_timeout_s=w.event_timeout_s)
+    return Services(config, engines, info, make_wake, emit, limits, Answering(engines, emit, rings_locally=rings_locally))
 
 
 def assistant_services(assistant: Assistant) -> Services:
