@@ -192,3 +192,70 @@ def test_wyoming_satellite_answers_and_rings_a_timer_through_the_hub(wyoming_sat
                            capture_output=True, text=True, timeout=300).stdout
     assert mentions_hour(heard, hours_now()), heard
     assert any(plays_tone(s, 1175) for s in streams[2:]), "no alarm played after the timer was set"
+
+
+def test_an_always_streaming_wyoming_satellite_is_woken_on_the_hub(wyoming_satellite_path: Path, model_store: Any,
+                                                                   shared_audio: Path, tmp_path: Path) -> None:
+    """Without a wake service of its own, wyoming-satellite streams all the time: the hub hears the wake word."""
+    control, played = tmp_path / "mic", tmp_path / "played"
+    for folder in (control, played):
+        folder.mkdir()
+    (tmp_path / "mic.py").write_text(textwrap.dedent(MIC))
+    (tmp_path / "speaker.py").write_text(textwrap.dedent(SPEAKER))
+    said = np.concatenate([read_wav(shared_audio / "wyoming-openwakeword/hey_jarvis.wav"),
+                           np.zeros(SAMPLE_RATE * 3 // 10, np.int16),
+                           read_wav(shared_audio / "speech-to-phrase/en/what time is it.wav"),
+                           np.zeros(SAMPLE_RATE * 2, np.int16)])
+    sat_uri, events_uri = free_tcp_uri(), free_tcp_uri()
+    (tmp_path / "voicebox.toml").write_text(f'[paths]\nstate_dir = "{tmp_path / "state"}"\n\n'
+                                            f'[hub]\nsatellites = ["{sat_uri}"]\n')
+    seen: list[Event] = []
+
+    async def scenario() -> None:
+        changed = asyncio.Event()
+        service = AsyncServer.from_uri(events_uri)
+        await service.start(lambda r, w: _Recorder(seen, changed, r, w))
+        satellite = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "wyoming_satellite", "--uri", sat_uri, "--no-zeroconf",
+            "--mic-command", f"{sys.executable} {tmp_path / 'mic.py'} {control}",
+            "--snd-command", f"{sys.executable} {tmp_path / 'speaker.py'} {played}", "--snd-command-rate", "16000",
+            "--event-uri", events_uri, env={**os.environ, "PYTHONPATH": str(wyoming_satellite_path)},
+            stdout=(tmp_path / "satellite.log").open("wb"), stderr=subprocess.STDOUT)
+        hub = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "voicebox", "run", "--config", str(tmp_path / "voicebox.toml"), "--input", "none",
+            "--output", "none", "--json", stdout=(tmp_path / "hub.jsonl").open("wb"),
+            stderr=(tmp_path / "hub.log").open("wb"))
+        procs = [satellite, hub]
+        try:
+            # run-satellite: the satellite answers with run-pipeline from the wake stage and streams from then on.
+            await _until(seen, changed, lambda t: "run-pipeline" in t, "the satellite to start streaming", procs)
+            _raw(said, control / "1.raw")
+            await _until(seen, changed, lambda t: "synthesize" in t and "audio-stop" in t[t.index("synthesize"):],
+                         "the answer", procs)
+        finally:
+            for proc in procs:
+                if proc.returncode is None:
+                    proc.terminate()
+            for proc in procs:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(proc.wait(), 30)
+                if proc.returncode is None:
+                    proc.kill()
+                    await proc.wait()
+            await service.stop()
+
+    try:
+        asyncio.run(asyncio.wait_for(scenario(), 300))
+    except BaseException:
+        for log in ("hub.log", "satellite.log"):
+            print(f"---- {log}\n" + (tmp_path / log).read_text(errors="replace")[-3000:])
+        raise
+    pipeline = next(e for e in seen if e.type == "run-pipeline")
+    assert pipeline.data["start_stage"] == "wake", pipeline.data
+    transcripts = [str(e.data.get("text", "")) for e in seen if e.type == "transcript"]
+    assert len(transcripts) == 1 and "time" in transcripts[0].lower(), transcripts
+    streams = [np.frombuffer(p.read_bytes(), "<i2").astype(np.int16) for p in sorted(played.glob("*.raw"))]
+    write_wav(tmp_path / "answer.wav", np.concatenate(streams))
+    heard = subprocess.run([sys.executable, "-m", "voicebox", "transcribe", str(tmp_path / "answer.wav")],
+                           capture_output=True, text=True, timeout=300).stdout
+    assert mentions_hour(heard, hours_now()), heard
