@@ -66,6 +66,8 @@ class SatelliteLink:
                 await self._serve_once(backoff)
             except (OSError, TimeoutError, ProtocolError) as err:
                 _LOG.warning("satellite %s: %s", self.uri, getattr(err, "message", None) or err)
+            except (KeyError, TypeError, ValueError) as err:  # an event with fields of the wrong kind
+                _LOG.warning("satellite %s sent a bad event (%r); dialling again", self.uri, err)
             self.connected.clear()
             delay = backoff.next_delay_s()
             _LOG.info("satellite %s: dialling again in %.1f s", self.uri, delay)
