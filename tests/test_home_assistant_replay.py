@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 from spoken import concat_wavs
+from test_hub_satellites import plays_tone
 from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
@@ -30,7 +31,7 @@ from wyoming.info import Describe, Info
 from wyoming.ping import Ping
 from wyoming.pipeline import RunPipeline
 from wyoming.satellite import RunSatellite
-from wyoming.timer import TimerStarted
+from wyoming.timer import TimerFinished, TimerStarted
 from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop, SynthesizeVoice
 from wyoming.wake import Detect
 from wyoming_helpers import audio_of, free_tcp_uri, words
@@ -288,13 +289,19 @@ def test_assist_satellite_as_home_assistant_drives_it(tmp_path: Path, model_stor
                 event = await client.read_event()
                 assert event is not None
                 after.append(event)
+            await client.write_event(TimerFinished(id="t1").event())  # HA keeps the timer: the satellite rings
+            await client.write_event(Ping(text="after the timer").event())
+            while not any(e.type == "pong" and e.data.get("text") == "after the timer" for e in after):
+                event = await client.read_event()
+                assert event is not None
+                after.append(event)
             return got, after
 
     try:
         got, after = _run(scenario())
-        sat.wait_for(lambda p: any(e["event"] == "hub_timer" for e in p.events), "hub_timer event", 30)
+        sat.wait_for(lambda p: sum(e["event"] == "hub_timer" for e in p.events) == 2, "hub_timer events", 30)
     finally:
-        sat.stop()
+        sat.stop()  # writes out.wav
     types = [e.type for e in got]
     info = Info.from_event(next(e for e in got if e.type == "info"))
     assert info.satellite is not None and info.satellite.name == "hall"
@@ -303,5 +310,7 @@ def test_assist_satellite_as_home_assistant_drives_it(tmp_path: Path, model_stor
     assert request.start_stage == "asr" and request.end_stage == "tts"
     assert types.index("run-pipeline") < types.index("audio-chunk")
     assert "audio-stop" in [e.type for e in after]  # HA's transcript ended the streaming
-    timer = next(e for e in sat.events if e["event"] == "hub_timer")
-    assert timer["change"] == "started" and timer["timer_id"] == "t1" and timer["total_seconds"] == 300
+    started, finished = (e for e in sat.events if e["event"] == "hub_timer")
+    assert started["change"] == "started" and started["timer_id"] == "t1" and started["total_seconds"] == 300
+    assert finished["change"] == "finished" and finished["timer_id"] == "t1"
+    assert plays_tone(read_wav(tmp_path / "out.wav"), 1175)  # the alarm rang on the satellite's speaker

@@ -277,9 +277,9 @@ def plays_tone(pcm: Pcm, freq: float) -> bool:
 
 
 def test_the_tone_check_hears_the_alarm_and_not_speech(assistant: Assistant) -> None:
-    from voicebox.turn.pipeline import _alarm
+    from voicebox.turn.pipeline import alarm_tone
 
-    assert plays_tone(_alarm(), 1175) and not plays_tone(_alarm(), 700)
+    assert plays_tone(alarm_tone(), 1175) and not plays_tone(alarm_tone(), 700)
     assert not plays_tone(spoken(assistant, "Your three second timer is done."), 1175)
 
 

@@ -45,6 +45,7 @@ from voicebox.core.events import EventSink, WakeDetected
 from voicebox.hear.wake import WakeDecider, WakeDetector
 from voicebox.remote.connection import check_uri, pcm_chunk
 from voicebox.remote.info import PROJECT_URL
+from voicebox.turn.pipeline import alarm_tone
 
 __all__ = ["HubReply", "HubTimer", "HubTranscript", "ReplyPlayed", "Satellite"]
 
@@ -225,8 +226,14 @@ class Satellite:
 
     async def _on_timer(self, event: Event) -> None:
         seconds = event.data.get("total_seconds", 0)
-        self.emit(HubTimer(change=event.type.removeprefix("timer-"), timer_id=str(event.data.get("id", "")),
+        change = event.type.removeprefix("timer-")
+        self.emit(HubTimer(change=change, timer_id=str(event.data.get("id", "")),
                            total_seconds=seconds if isinstance(seconds, int) else 0))
+        if change == "finished" and not event.data.get("rung_by_hub"):
+            # A hub that keeps the timer itself (Home Assistant) only says it is done: the alarm rings here. A
+            # voicebox hub has sent its alarm as audio already, and says so.
+            await self.sink.write(alarm_tone())
+            await self.sink.drain()
 
     def attach(self, write: Callable[[Event], Awaitable[None]]) -> None:
         """Serve the hub that writes through ``write`` (server mode: it sent ``run-satellite``)."""

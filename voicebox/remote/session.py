@@ -164,7 +164,9 @@ class SatelliteSession:
             asyncio.get_running_loop().call_soon(self._cancelled_unless_rearmed, key, job.id, timer_id)
         elif change == "fired" and job.rings == 1:
             self._timers.pop(key, None)
-            self.send_now(TimerFinished(id=timer_id).event())
+            finished = TimerFinished(id=timer_id).event()
+            finished.data["rung_by_hub"] = True  # the alarm went out as audio: a voicebox satellite adds none
+            self.send_now(finished)
 
     def _cancelled_unless_rearmed(self, key: tuple[str, Any], job_id: int, timer_id: str) -> None:
         if self._timers.get(key) == job_id:  # not scheduled again in the same change (more time, resumed)

@@ -45,7 +45,7 @@ from voicebox.understand.asr import Recognizer
 from voicebox.understand.intent import IntentRecognizer
 from voicebox.understand.retries import Understanding, understand
 
-__all__ = ["Engines", "Pipeline", "Understanding"]
+__all__ = ["Engines", "Pipeline", "Understanding", "alarm_tone"]
 
 _LOG = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -291,7 +291,7 @@ class Pipeline:
     async def _announcement(self, text: str, sound: str) -> None:
         if sound == "alarm":
             async with self._speak_lock:
-                tone = np.clip(_alarm().astype(np.float32) * self.volume, -32768, 32767).astype(np.int16)
+                tone = np.clip(alarm_tone().astype(np.float32) * self.volume, -32768, 32767).astype(np.int16)
                 await self.sink.write(tone)
         await self.say(text)
 
@@ -361,7 +361,7 @@ class Pipeline:
         self._pools["stream"].shutdown(wait=False, cancel_futures=True)
 
 
-def _alarm() -> Pcm:
+def alarm_tone() -> Pcm:
     """Three rising double beeps (about 1.5 s)."""
     t = np.arange(int(SAMPLE_RATE * 0.12)) / SAMPLE_RATE
     gap = np.zeros(int(SAMPLE_RATE * 0.08))
