@@ -12,6 +12,7 @@ import pytest
 from conftest import run_cli
 
 from voicebox.core.audio import write_wav
+from voicebox.core.resources import builtin_skills_dir
 
 CHATTY = '''"""Prints at import and in its handler, as careless skills do."""
 import os
@@ -110,7 +111,8 @@ def test_skills_new_and_check_json(tmp_path: Path) -> None:
     assert _json_lines(proc.stdout) == [{"name": "greeter", "created": str(tmp_path / "user" / "greeter")}]
     proc = run_cli("skills", "check", "--config", str(cfg), "--json")
     assert proc.returncode == 0, proc.stderr
-    assert _json_lines(proc.stdout) == [{"skills": 6, "problems": []}]
+    builtin = [d for d in builtin_skills_dir().iterdir() if (d / "__init__.py").is_file()]
+    assert _json_lines(proc.stdout) == [{"skills": len(builtin) + 1, "problems": []}]  # the built-ins and greeter
 
 
 def test_install_service_json(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from wyoming_helpers import free_tcp_uri
 
-from voicebox.act.dispatch import NOT_UNDERSTOOD, TextSession
+from voicebox.act.dispatch import NOT_UNDERSTOOD
+from voicebox.act.followup import TextSession
 from voicebox.audio_io.sinks import NullSink
 from voicebox.core.audio import BLOCK_MS, SAMPLE_RATE, AudioBlock, Pcm, blocks_of, read_wav, resample
 from voicebox.core.config import Config, config_from_dict
@@ -302,3 +303,49 @@ def test_a_follow_up_question_is_answered_in_the_same_room_without_the_wake_word
     assert replies(events[0]) == [] and sinks[0].chunks == []
     engines = assistant.engines  # leave no timer behind for the other tests
     asyncio.run(TextSession(engines.intents, engines.dispatcher).answer("cancel all timers"))
+
+
+def test_the_hub_dials_a_satellite_again_after_it_goes_away(assistant: Assistant) -> None:
+    """A satellite server that hangs up after `run-satellite` is dialled again, and served again."""
+    from wyoming.event import Event as WyomingEvent
+    from wyoming.info import Attribution, Info
+    from wyoming.info import Satellite as SatelliteInfo
+    from wyoming.server import AsyncEventHandler, AsyncServer
+
+    from voicebox.remote.dialer import SatelliteLink
+
+    runs: list[str] = []
+    dialled_twice = asyncio.Event()
+
+    class OneShotSatellite(AsyncEventHandler):
+        async def handle_event(self, event: WyomingEvent) -> bool:
+            if event.type == "describe":
+                about = SatelliteInfo(name="flaky", attribution=Attribution(name="", url=""), installed=True,
+                                      description="flaky", version=None)
+                await self.write_event(Info(satellite=about).event())
+                return True
+            if event.type == "run-satellite":
+                runs.append(event.type)
+                if len(runs) == 2:
+                    dialled_twice.set()
+                return False  # hang up: the satellite "went away"
+            return True
+
+    async def scenario() -> str:
+        uri = free_tcp_uri()
+        server = AsyncServer.from_uri(uri)
+        await server.start(OneShotSatellite)
+        link = SatelliteLink(assistant, uri, make_vad=lambda: assistant.engines.vad)
+        task = asyncio.create_task(link.run())
+        try:
+            await asyncio.wait_for(dialled_twice.wait(), 60)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await server.stop()
+        return link.name
+
+    name = asyncio.run(scenario())
+    assert runs == ["run-satellite", "run-satellite"]
+    assert name.startswith("flaky (tcp://127.0.0.1:")

@@ -95,3 +95,59 @@ def test_a_satellite_process_gets_its_answer_from_a_hub_process(tmp_path: Path, 
     assert reply.startswith("Today is ") and dt.date.today().strftime("%B") in reply
     assert (tmp_path / "reply.wav").stat().st_size > 16000  # half a second of audio at least
     assert "satellite 'kitchen' connected" in hub_err
+
+
+def test_a_hub_process_dials_a_satellite_server_process(tmp_path: Path, model_store: Any, shared_audio: Path) -> None:
+    """`voicebox satellite --uri` listens; `voicebox run` with `[hub] satellites` dials it and answers its command."""
+    import threading
+
+    import numpy as np
+    from wyoming_helpers import free_tcp_uri
+
+    from voicebox.core.audio import SAMPLE_RATE, read_wav
+
+    uri = free_tcp_uri()
+    (tmp_path / "hub.toml").write_text(f'[hub]\nsatellites = ["{uri}"]\n[paths]\nstate_dir = "{tmp_path / "state"}"\n')
+    said = np.concatenate([read_wav(shared_audio / "wyoming-openwakeword/hey_jarvis.wav"),
+                           np.zeros(SAMPLE_RATE * 3 // 10, np.int16),
+                           read_wav(shared_audio / "speech-to-phrase/en/what's the date.wav")])
+    sat = subprocess.Popen([sys.executable, "-m", "voicebox", "satellite", "--uri", uri, "--name", "den", "--input", "-",
+                            "--output", str(tmp_path / "reply.wav"), "--json"], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    events: list[dict[str, Any]] = []
+    log: list[str] = []
+    threading.Thread(target=lambda: events.extend(json.loads(line) for line in sat.stdout if line.startswith(b"{")),
+                     daemon=True).start()
+    threading.Thread(target=lambda: log.extend(line.decode() for line in sat.stderr), daemon=True).start()
+    hub = _start("run", "--config", str(tmp_path / "hub.toml"), "--input", "none", "--output", "none", "--json")
+    assert sat.stdin is not None
+
+    def feed(pcm: np.ndarray) -> None:  # at real time, as a microphone would
+        for start in range(0, len(pcm), 1280):
+            sat.stdin.write(np.ascontiguousarray(pcm[start : start + 1280], "<i2").tobytes())
+            sat.stdin.flush()
+            time.sleep(0.08)
+
+    def until(check: Any, what: str) -> None:
+        deadline = time.monotonic() + 240
+        while not check():
+            assert sat.poll() is None and hub.poll() is None and time.monotonic() < deadline, (what, log[-10:])
+            feed(np.zeros(1280 * 2, np.int16))  # silence meanwhile
+
+    try:
+        until(lambda: any("serving the hub" in line for line in log), "the hub to connect")
+        feed(said)
+        until(lambda: any(e["event"] == "reply_played" for e in events), "the reply to be played")
+    finally:
+        sat.stdin.close()
+        sat.terminate()
+        sat.wait(timeout=30)
+        code, hub_err = _stop(hub)
+    names = [e["event"] for e in events]
+    assert names[:2] == ["wake", "hub_transcript"], names
+    reply = next(e["text"] for e in events if e["event"] == "hub_reply")
+    import datetime as dt
+
+    assert reply.startswith("Today is ") and dt.date.today().strftime("%B") in reply
+    assert "satellite den (tcp://127.0.0.1:" in hub_err
+

@@ -55,12 +55,13 @@ def test_a_real_recording_is_transcribed_with_streamed_chunks(engines: Any, mode
         async with served(engines, model_store, uri), AsyncClient.from_uri(uri) as client:
             await client.write_event(Transcribe(language="en").event())
             await send_wav(client, shared_audio / "speech-to-phrase/en/what time is it.wav")
-            return await read_until(client, "transcript")
+            return await read_until(client, "transcript-stop")
 
     events = _run(scenario())
     types = [e.type for e in events]
-    assert types[0] == "transcript-start" and types[-2:] == ["transcript-stop", "transcript"]
-    final = Transcript.from_event(events[-1]).text
+    # The spec's order: the final transcript, then the end of the stream.
+    assert types[0] == "transcript-start" and types[-2:] == ["transcript", "transcript-stop"]
+    final = Transcript.from_event(events[-2]).text
     assert words(final) == ["what", "time", "is", "it"]
     streamed = "".join(TranscriptChunk.from_event(e).text for e in events if e.type == "transcript-chunk")
     assert streamed.strip() == final.strip()
@@ -72,7 +73,8 @@ def test_streaming_can_be_turned_off(engines: Any, model_store: Any, tmp_path: P
 
     async def scenario() -> list[Any]:
         async with served(engines, model_store, uri, config), AsyncClient.from_uri(uri) as client:
-            await send_wav(client, shared_audio / "speech-to-phrase/en/what's the date.wav")  # no transcribe: ASR default
+            await client.write_event(Transcribe(language="en").event())
+            await send_wav(client, shared_audio / "speech-to-phrase/en/what's the date.wav")
             return await read_until(client, "transcript")
 
     events = _run(scenario())
@@ -166,8 +168,9 @@ def test_intent_recognized_and_handled_by_the_skills(engines: Any, model_store: 
             ]
 
     intent, unknown, handled, unhandled = _run(scenario())
-    assert Intent.is_type(intent.type) and Intent.from_event(intent).name == "GetTime"
-    assert Intent.from_event(intent).context == {"skill": "time_date"}
+    # Home Assistant's own name for the intent (HA implements it), voicebox's own in the context.
+    assert Intent.is_type(intent.type) and Intent.from_event(intent).name == "HassGetCurrentTime"
+    assert Intent.from_event(intent).context == {"skill": "time_date", "voicebox_intent": "GetTime"}
     assert NotRecognized.is_type(unknown.type)
     assert Handled.is_type(handled.type)
     import datetime as dt
@@ -187,3 +190,54 @@ def test_silence_gives_an_empty_transcript(engines: Any, model_store: Any, tmp_p
             return await read_until(client, "transcript")
 
     assert Transcript.from_event(_run(scenario())[-1]).text == ""
+
+
+def test_one_wake_connection_reused_like_wyoming_satellite_fires_once(engines: Any, model_store: Any, tmp_path: Path,
+                                                                      shared_audio: Path) -> None:
+    """wyoming-satellite keeps one wake connection: `detect`, audio (no audio-start) until a detection, `detect` again."""
+    from wyoming.audio import AudioChunk
+    from wyoming.ping import Ping
+
+    from voicebox.core.audio import read_wav
+
+    uri = f"unix://{tmp_path}/wy.sock"
+    wake = read_wav(shared_audio / "wyoming-openwakeword/hey_jarvis.wav")
+
+    async def chunks(client: AsyncClient, pcm: np.ndarray) -> None:
+        for start in range(0, len(pcm), 1024):
+            piece = np.ascontiguousarray(pcm[start : start + 1024], "<i2").tobytes()
+            await client.write_event(AudioChunk(rate=16000, width=2, channels=1, audio=piece).event())
+
+    async def scenario() -> tuple[list[Any], list[Any]]:
+        async with served(engines, model_store, uri), AsyncClient.from_uri(uri) as client:
+            await client.write_event(Detect(names=["hey_jarvis"]).event())
+            first: list[Any] = []
+            for start in range(0, len(wake), 1024):  # in lockstep: stop at the detection, as the satellite does
+                await chunks(client, wake[start : start + 1024])
+                await client.write_event(Ping(text="sync").event())
+                first += await read_until(client, "pong")
+                if any(e.type == "detection" for e in first):
+                    break
+            first = [e for e in first if e.type == "detection"]
+            # The satellite streams the command to the hub, then asks for the wake word again on this connection.
+            await client.write_event(Detect(names=["hey_jarvis"]).event())
+            await chunks(client, np.zeros(16000 * 3, np.int16))
+            await client.write_event(Ping(text="after 3 s of silence").event())
+            return first, await read_until(client, "pong")
+
+    first, after = _run(scenario())
+    assert Detection.from_event(first[-1]).name == "hey_jarvis"
+    assert [e.type for e in after] == ["pong"]
+
+
+def test_a_client_that_sends_no_detect_hears_every_loaded_model(engines: Any, model_store: Any, tmp_path: Path,
+                                                                shared_audio: Path) -> None:
+    uri = f"unix://{tmp_path}/wy.sock"
+
+    async def scenario() -> list[Any]:
+        async with served(engines, model_store, uri), AsyncClient.from_uri(uri) as client:
+            await send_wav(client, shared_audio / "wyoming-openwakeword/hey_jarvis.wav")  # neither detect nor transcribe
+            return await read_until(client, "detection", "not-detected")
+
+    events = _run(scenario())
+    assert Detection.from_event(events[-1]).name == "hey_jarvis"

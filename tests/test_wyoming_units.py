@@ -50,9 +50,9 @@ def test_received_audio_comes_out_in_whole_blocks_and_the_rest_unpadded(samples_
 def test_transcript_chunks_join_to_the_final_text() -> None:
     events = transcript_events("set a timer for 5 minutes", streaming=True, language="en")
     assert [e.type for e in events][:1] == ["transcript-start"]
-    assert [e.type for e in events][-2:] == ["transcript-stop", "transcript"]
+    assert [e.type for e in events][-2:] == ["transcript", "transcript-stop"]
     chunks = "".join(TranscriptChunk.from_event(e).text for e in events if e.type == "transcript-chunk")
-    assert chunks == Transcript.from_event(events[-1]).text
+    assert chunks == Transcript.from_event(events[-2]).text
     assert [e.type for e in transcript_events("hi", streaming=False, language="en")] == ["transcript"]
 
 

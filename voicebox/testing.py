@@ -48,7 +48,8 @@ from types import TracebackType
 from typing import Any
 
 from voicebox.act.context import LocalHost, SkillContext, SkillServices
-from voicebox.act.dispatch import NOT_UNDERSTOOD, Dispatcher, DispatchResult
+from voicebox.act.dispatch import Dispatcher, DispatchResult
+from voicebox.act.followup import FollowUp
 from voicebox.act.loader import LoadedSkill, load_folder
 from voicebox.act.scheduler import Scheduler
 from voicebox.core.config import Config, config_from_dict
@@ -205,7 +206,7 @@ class SkillHarness:
             raise
         self.dispatcher = Dispatcher([self.loaded], timeout_s=self.config.skills.timeout_s,
                                      workers=self.services.workers)
-        self._awaiting: tuple[str, str] | None = None
+        self._follow_up = FollowUp()  # the daemon's rule for questions and their answers
 
     # --- what a test looks at ------------------------------------------------------------------------
     @property
@@ -239,7 +240,7 @@ class SkillHarness:
     @property
     def awaiting_reply(self) -> str | None:
         """The reply handler waiting for an answer after the skill asked a question, else None."""
-        return self._awaiting[1] if self._awaiting is not None else None
+        return self._follow_up.awaiting[1] if self._follow_up.awaiting is not None else None
 
     def scheduled(self) -> list[Job]:
         """The skill's pending scheduled callbacks, soonest first."""
@@ -268,22 +269,17 @@ class SkillHarness:
         handler; one that matches is a new command (as in the daemon).
         """
         match = self.recognizer.recognize(text)
-        asked, self._awaiting = self._awaiting, None
         with self._watch() as failures:
-            if asked is not None and match is None:
-                skill, handler = asked
-                result = await self.dispatcher.handle_reply(skill, handler, text)
-                reply = Reply(text, result.response, "reply", skill, handler, status=result.status)
-            elif match is None:
-                result = DispatchResult(Response(NOT_UNDERSTOOD), "not_understood", 0.0)
-                reply = Reply(text, result.response, "none", status=result.status)
-            else:
-                result = await self.dispatcher.handle(match)
-                reply = Reply(text, result.response, "intent", match.skill, match.intent, dict(match.slots),
-                              dict(match.values), result.status, match)
+            answer = await self._follow_up.answer(self.dispatcher, match, text)
+        result = answer.result
+        if answer.kind == "intent" and match is not None:
+            reply = Reply(text, result.response, "intent", match.skill, match.intent, dict(match.slots),
+                          dict(match.values), result.status, match)
+        elif answer.kind == "reply":
+            reply = Reply(text, result.response, "reply", answer.skill, answer.intent, status=result.status)
+        else:
+            reply = Reply(text, result.response, "none", status=result.status)
         self._check(result, f"{reply.intent} for {text!r}", failures)
-        if reply.expect_reply:
-            self._awaiting = (reply.skill, reply.response.reply_handler)
         self._spoke(reply)
         return reply
 

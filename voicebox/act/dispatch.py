@@ -13,9 +13,9 @@ from typing import Any
 from voicebox.act.loader import LoadedSkill
 from voicebox.act.workers import Failure, SkillWorkers
 from voicebox.skill import Job, Response
-from voicebox.understand.intent import IntentMatch, IntentRecognizer
+from voicebox.understand.intent import IntentMatch
 
-__all__ = ["DispatchResult", "Dispatcher", "TextSession", "NOT_UNDERSTOOD"]
+__all__ = ["DispatchResult", "Dispatcher", "NOT_UNDERSTOOD"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -137,38 +137,3 @@ def _spoken(name: str) -> str:
 
 def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000
-
-
-class TextSession:
-    """Typed conversation without audio (``voicebox intent``): match, dispatch, follow-ups, "repeat that"."""
-
-    def __init__(self, recognizer: IntentRecognizer, dispatcher: Dispatcher, host: Any = None) -> None:
-        self._recognizer = recognizer
-        self._dispatcher = dispatcher
-        self._host = host
-        self._awaiting: tuple[str, str] | None = None
-
-    async def answer(self, text: str) -> dict[str, Any]:
-        """``{"skill", "intent", "slots", "speech"}`` for one sentence.
-
-        After a follow-up question, a sentence that matches no intent is the
-        answer and goes to the asking skill; one that matches is a new command.
-        """
-        match = self._recognizer.recognize(text)
-        asked, self._awaiting = self._awaiting, None
-        if asked is not None and match is None:  # an answer that is no command of its own goes to the asker
-            skill, handler = asked
-            result = await self._dispatcher.handle_reply(skill, handler, text)
-            out = {"skill": skill, "intent": handler, "slots": {}, "speech": result.response.speech}
-        else:
-            if match is None:
-                return {"skill": None, "intent": None, "slots": {}, "speech": NOT_UNDERSTOOD}
-            result = await self._dispatcher.handle(match)
-            out = {"skill": match.skill, "intent": match.intent, "slots": match.slots,
-                   "speech": result.response.speech}
-        response = result.response
-        if response.expect_reply and response.reply_handler:
-            self._awaiting = (str(out["skill"]), response.reply_handler)
-        if response.speech and self._host is not None:
-            self._host.last_reply = response.speech
-        return out

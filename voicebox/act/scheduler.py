@@ -41,6 +41,24 @@ class Scheduler:
         self._clock = clock
         self._loop: asyncio.AbstractEventLoop | None = None
         self._changed: asyncio.Event | None = None
+        self._watchers: list[Callable[[str, Job], None]] = []
+
+    def watch(self, watcher: Callable[[str, Job], None]) -> None:
+        """Call ``watcher(change, job)`` on the event loop for every job "scheduled", "cancelled" or "fired"."""
+        self._watchers.append(watcher)
+
+    def unwatch(self, watcher: Callable[[str, Job], None]) -> None:
+        """Stop calling ``watcher``."""
+        with contextlib.suppress(ValueError):
+            self._watchers.remove(watcher)
+
+    def _tell(self, change: str, job: Job) -> None:
+        for watcher in list(self._watchers):
+            if self._loop is None:
+                watcher(change, job)
+            else:
+                with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is left to tell
+                    self._loop.call_soon_threadsafe(watcher, change, job)
 
     def now_s(self) -> float:
         """Wall-clock seconds since the epoch (what ``due_s`` is measured in)."""
@@ -56,13 +74,20 @@ class Scheduler:
                               origin))
             job_id = int(cur.lastrowid or 0)
         self._notify()
+        if self._watchers:
+            self._tell("scheduled", Job(id=job_id, skill=skill, handler=handler, due_s=float(due_s), data=data or {},
+                                        ring_until_s=float(ring_until_s), repeat_s=float(repeat_s), rings=0,
+                                        origin=origin))
         return job_id
 
     def cancel(self, skill: str, job_id: int) -> bool:
         """Remove one of ``skill``'s jobs; True if it existed."""
         with self._storage.transaction() as db:
+            rows = db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id=? AND skill=?", (job_id, skill)).fetchall()
             gone = db.execute("DELETE FROM jobs WHERE id=? AND skill=?", (job_id, skill)).rowcount > 0
         self._notify()
+        if rows:
+            self._tell("cancelled", _job(rows[0]))
         return gone
 
     def jobs(self, skill: str | None = None) -> list[Job]:
@@ -124,6 +149,7 @@ class Scheduler:
             except Exception:  # a failing callback must not stop the others
                 _LOG.exception("scheduled callback %s.%s failed", job.skill, job.handler)
             self.fired(ringing, self.now_s())
+            self._tell("fired", ringing)
         return len(due)
 
     async def run(self, fire: Callable[[Job], Awaitable[None]]) -> None:

@@ -7,12 +7,13 @@ import asyncio
 import itertools
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
 from voicebox.act.context import SkillServices
-from voicebox.act.dispatch import Dispatcher, TextSession
+from voicebox.act.dispatch import Dispatcher
+from voicebox.act.followup import TextSession
 from voicebox.audio_io.devices import list_devices
 from voicebox.audio_io.sinks import AudioSink, NullSink, SpeakerSink, WavFileSink
 from voicebox.audio_io.sources import MicrophoneSource, StdinSource, WavFileSource
@@ -27,7 +28,8 @@ from voicebox.daemon.assistant import Assistant, load_asr, load_skill_set, load_
 from voicebox.daemon.lifecycle import serve
 from voicebox.models.catalogue import default_model_names
 from voicebox.models.store import list_rows
-from voicebox.remote import hub
+from voicebox.remote import dialer, hub, server
+from voicebox.remote.connection import check_uri
 
 __all__ = ["CONFIG", "DEMO", "DEVICES", "INTENT", "MODELS", "RUN", "SAY", "TRANSCRIBE", "audio_sink", "audio_source"]
 
@@ -60,6 +62,8 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     """Run the assistant on a microphone, a file or stdin."""
     if args.input not in ("mic", "-", "none") and not Path(args.input).exists():
         raise AudioError(f"{args.input}: no such file (use --input mic, a WAV file, - or none)", code=CODE_AUDIO_MISSING)
+    for uri in config.hub.satellites:
+        check_uri(uri, what="[hub] satellites entry")
     emit = make_emitter(args.json)
     source = audio_source(args.input, config, args.input_device, args.realtime, emit)
     sink = audio_sink(args.output, config, args.output_device, emit)
@@ -67,9 +71,15 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     try:
         assistant = Assistant(config, sink=sink, emit=emit, realtime=realtime)
         assistant.wait_timers = args.wait_timers
-        daemon = serve(assistant, source, config_path=args.config)
+        daemon: Coroutine[Any, Any, Any] = serve(assistant, source, config_path=args.config)
         hub_uri = args.hub_uri or config.hub.uri
-        asyncio.run(hub.with_hub(assistant, hub_uri, daemon) if hub_uri else daemon)
+        if hub_uri:
+            daemon = hub.with_hub(assistant, hub_uri, daemon)
+        if config.hub.satellites:
+            daemon = dialer.with_satellites(assistant, config.hub.satellites, daemon)
+        if args.serve_uri:
+            daemon = server.with_server(assistant, check_uri(args.serve_uri, what="--serve-uri"), daemon)
+        asyncio.run(daemon)
     finally:
         sink.close()
     return 0
@@ -289,6 +299,8 @@ def _run_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) 
     add_audio_arguments(p)
     p.add_argument("--hub-uri", metavar="URI", help="also accept satellites at tcp://HOST:PORT or unix://PATH "
                    "(default: [hub] uri; empty = no hub); --input none runs a hub without a microphone")
+    p.add_argument("--serve-uri", metavar="URI", help="also serve Wyoming (as `voicebox serve` does, for Home Assistant) "
+                   "at tcp://HOST:PORT or unix://PATH, with the same skills, timers and wake-word models")
     p.add_argument("--wait-timers", action="store_true",
                    help="when the input ends, keep running until every timer has rung")
 

@@ -22,6 +22,8 @@ _LOG = logging.getLogger(__name__)
 
 def _arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     p.add_argument("--hub", metavar="URI", help="the hub: tcp://HOST:PORT or unix://PATH (default: [satellite] hub)")
+    p.add_argument("--uri", metavar="URI", help="instead of dialling a hub, listen at tcp://HOST:PORT (e.g. "
+                   "tcp://0.0.0.0:10700) for one, as Home Assistant and `[hub] satellites` expect of a Wyoming satellite")
     p.add_argument("--token", help="the hub's shared token (default: $VOICEBOX_HUB_TOKEN, then [hub] token)")
     p.add_argument("--name", help="this satellite's name (default: [satellite] name, then the host name)")
     p.add_argument("--area", help="the room it is in (default: [satellite] area)")
@@ -40,6 +42,19 @@ def cmd_satellite(args: argparse.Namespace, config: Config) -> int:
     sink = audio_sink(args.output, config, args.output_device, emit)
     token = args.token if args.token is not None else os.environ.get("VOICEBOX_HUB_TOKEN", config.hub.token)
     sat_cfg = config.satellite
+
+    if args.uri:
+        from voicebox.remote.connection import check_uri
+        from voicebox.remote.satellite_server import serve_satellite
+
+        uri = check_uri(args.uri, what="--uri")
+        satellite = Satellite(config, sat_cfg.hub, wake=wake, sink=sink, emit=emit, name=args.name or sat_cfg.name,
+                              area=args.area or sat_cfg.area)
+        try:
+            asyncio.run(serve_satellite(satellite, uri, source.blocks()))
+        finally:
+            sink.close()
+        return 0
 
     async def serve() -> None:
         backoff = Backoff(first_s=0.5, max_s=sat_cfg.reconnect_max_s)

@@ -22,14 +22,19 @@ def _serve_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser
 
 
 def cmd_serve(args: argparse.Namespace, config: Config) -> int:
-    """Run the Wyoming server until interrupted."""
+    """Run the Wyoming server until interrupted, with the daemon's skills, persistent state and timers."""
+    from voicebox.audio_io.sinks import NullSink
+    from voicebox.daemon.assistant import Assistant
+    from voicebox.daemon.lifecycle import serve
     from voicebox.remote.connection import check_uri, is_loopback
-    from voicebox.remote.server import serve
+    from voicebox.remote.hub import IdleSource
+    from voicebox.remote.server import with_server
 
     uri = check_uri(args.uri or config.wyoming.uri, what="--uri")
     if not is_loopback(uri):
         print(f"voicebox: serving on {uri}: reachable from the network (anyone there can use it)", file=sys.stderr)
-    asyncio.run(serve(config, uri, make_emitter(args.json)))
+    assistant = Assistant(config, sink=NullSink(), emit=make_emitter(args.json))
+    asyncio.run(with_server(assistant, uri, serve(assistant, IdleSource(), config_path=args.config)))
     return 0
 
 

@@ -123,6 +123,13 @@ class WyomingConfig:
     max_event_bytes: int = _opt(1_048_576, "Largest data or audio payload one event may declare, bytes; "
                                 "a larger one closes that connection.", lo=4096, hi=67_108_864)
     max_clients: int = _opt(16, "Connections served at once; further ones get an error and are closed.", lo=1, hi=1024)
+    max_per_client: int = _opt(8, "Connections one host (IP address) may hold at once; further ones are refused "
+                               "(Home Assistant holds one per satellite waiting for a wake word here).",
+                               lo=1, hi=1024)
+    idle_timeout_s: float = _opt(120.0, "A connection that sends nothing for this long is closed, seconds.", lo=1.0,
+                                 hi=86400.0)
+    event_timeout_s: float = _opt(10.0, "Once an event has begun, all of it must arrive within this time, seconds.",
+                                  lo=0.5, hi=600.0)
     max_audio_s: float = _opt(30.0, "Longest audio accepted for one transcription, seconds.", lo=1.0, hi=600.0)
     max_text_chars: int = _opt(5000, "Longest text accepted for synthesis or intent recognition, characters.",
                                lo=100, hi=1_000_000)
@@ -131,11 +138,13 @@ class WyomingConfig:
 
 @dataclass(frozen=True, slots=True)
 class HubConfig:
-    """[hub] satellites: `voicebox run` accepts room satellites when `uri` is set."""
+    """[hub] satellites: `voicebox run` accepts room satellites when `uri` is set, and dials those in `satellites`."""
 
     uri: str = _opt("", "Where `voicebox run` accepts satellites: tcp://HOST:PORT or unix://PATH; empty = no hub.")
     token: str = _opt("", "Shared secret satellites must present (set it whenever the hub listens beyond 127.0.0.1).")
     max_satellites: int = _opt(8, "Satellites connected at once; further ones are refused.", lo=1, hi=256)
+    satellites: list[str] = _opt([], "Wyoming satellites `voicebox run` dials, as Home Assistant does (wyoming-satellite, "
+                                 "`voicebox satellite --uri`): e.g. [\"tcp://kitchen.local:10700\"]; redialled when lost.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 from collections import deque
@@ -143,6 +144,30 @@ class OpenWakeWordDetector:
             pp.feature_buffer = np.vstack((pp.feature_buffer, embeddings))[-pp.feature_buffer_max_len :]
         self._skipped.clear()
         self._n_skipped = 0
+
+    def stream(self) -> OpenWakeWordDetector:
+        """A detector for another audio stream over the same loaded models (their sessions are thread-safe).
+
+        Only the per-stream state is new: feature buffers, score history, the
+        silence gate, gain, and the VAD's and noise suppressor's state.
+        """
+        twin = copy.copy(self)
+        model = twin._model = copy.copy(self._model)
+        model.preprocessor = copy.copy(self._model.preprocessor)
+        if getattr(model, "speex_ns", None) is not None:
+            from speexdsp_ns import NoiseSuppression
+
+            model.speex_ns = NoiseSuppression.create(160, 16000)
+        if getattr(model, "vad", None) is not None:
+            model.vad = copy.copy(self._model.vad)
+            model.vad.prediction_buffer = deque(maxlen=model.vad.prediction_buffer.maxlen)
+            model.vad.reset_states()
+        model.preprocessor.raw_data_buffer = deque(maxlen=_RAW_KEEP)
+        twin._gate = copy.deepcopy(self._gate)
+        twin._gain = copy.deepcopy(self._gain)
+        twin._skipped = deque(maxlen=self._skipped.maxlen)
+        twin.reset()
+        return twin
 
     def reset(self) -> None:
         """Clear the model's score history and feature buffers."""

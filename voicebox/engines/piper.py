@@ -6,12 +6,17 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+
 from voicebox.core.audio import Pcm
 from voicebox.core.errors import CODE_TTS_ENGINE, SynthesisError
 from voicebox.engines.onnx import cpu_session
 from voicebox.speak.sentences import speech_pieces
 
 __all__ = ["PiperSynthesizer"]
+
+# Phonemes said in one call of the voice (about 5 s of speech): a ten-word sentence has some 40-60.
+_MAX_PHONEMES = 80
 
 class PiperSynthesizer:
     """Speech from a Piper voice (``.onnx`` + ``.onnx.json``); yields int16 PCM per sentence."""
@@ -39,11 +44,39 @@ class PiperSynthesizer:
         self._syn = SynthesisConfig(length_scale=self._syn.length_scale, volume=volume)
 
     def synthesize(self, text: str) -> Iterator[Pcm]:
-        """One int16 chunk per piece of :func:`~voicebox.speak.sentences.speech_pieces` (sentences, long ones in parts)."""
+        """One int16 chunk per piece of :func:`~voicebox.speak.sentences.speech_pieces` (sentences, long ones in parts).
+
+        A piece whose phonemes are still many (spelled-out letters, long
+        numbers) is said in runs of at most ``_MAX_PHONEMES``: the voice's
+        memory grows with the speech one call makes (about 30 MB a second).
+        """
         try:
             for part in speech_pieces(text):
                 if part.strip():
-                    for chunk in self._voice.synthesize(part, self._syn):
-                        yield chunk.audio_int16_array
+                    for phonemes in self._voice.phonemize(part):
+                        for run in _runs(phonemes, _MAX_PHONEMES):
+                            yield self._say(run)
         except Exception as err:
             raise SynthesisError(f"speech synthesis failed: {err}", code=CODE_TTS_ENGINE) from err
+
+    def _say(self, phonemes: list[str]) -> Pcm:
+        """What ``PiperVoice.synthesize`` does with one sentence's phonemes: audio, normalized, at the volume."""
+        audio = self._voice.phoneme_ids_to_audio(self._voice.phonemes_to_ids(phonemes), self._syn)
+        if isinstance(audio, tuple):
+            audio = audio[0]
+        if self._syn.normalize_audio:
+            peak = float(np.max(np.abs(audio))) if len(audio) else 0.0
+            audio = audio / peak if peak >= 1e-8 else np.zeros_like(audio)
+        audio = np.clip(audio * self._syn.volume, -1.0, 1.0)
+        return np.clip(audio * 32767.0, -32767, 32767).astype(np.int16)
+
+
+def _runs(phonemes: list[str], most: int) -> list[list[str]]:
+    """``phonemes`` in runs of at most ``most``, cut between words where there is a word break."""
+    runs: list[list[str]] = []
+    while len(phonemes) > most:
+        breaks = [i for i in range(most // 2, most) if phonemes[i] == " "]
+        cut = breaks[-1] + 1 if breaks else most
+        runs.append(phonemes[:cut])
+        phonemes = phonemes[cut:]
+    return [*runs, phonemes] if phonemes else runs

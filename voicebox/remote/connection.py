@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -30,6 +30,7 @@ from voicebox.core.errors import (
     CODE_BAD_EVENT,
     CODE_BUSY,
     CODE_MALFORMED,
+    CODE_TIMEOUT,
     CODE_TOO_LARGE,
     CODE_TRUNCATED,
     ConfigError,
@@ -45,35 +46,71 @@ _LOG = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """What one connection may send: bytes per event and at once, connections per server."""
+    """What one connection may send and how fast; connections per server and per client host.
+
+    ``idle_timeout_s``: longest wait for the next event to begin (``None``: no
+    limit, for a satellite's connection that is quiet between commands);
+    ``event_timeout_s``: once an event has begun, all of it must arrive in this
+    time, so a half-sent event cannot hold a connection.
+    """
 
     max_event_bytes: int = 1_048_576
     max_clients: int = 16
+    max_per_client: int = 1024
+    idle_timeout_s: float | None = None
+    event_timeout_s: float = 10.0
 
 
 class _BoundedReader:
-    """Gives ``async_read_event`` the two reads it uses, refusing declared lengths over the limit."""
+    """Gives ``async_read_event`` the two reads it uses, refusing declared lengths over the limit and slow events."""
 
-    def __init__(self, reader: asyncio.StreamReader, max_bytes: int) -> None:
+    def __init__(self, reader: asyncio.StreamReader, limits: Limits) -> None:
         self._reader = reader
-        self._max = max_bytes
+        self._max = limits.max_event_bytes
+        self._limits = limits
+        self._deadline: float | None = None  # when the event being read must be complete
         self.at_end = False
+
+    def _left_s(self) -> float:
+        assert self._deadline is not None
+        return max(0.0, self._deadline - asyncio.get_running_loop().time())
 
     async def readline(self) -> bytes:
         # The stream's own limit (64 KiB) bounds a header line; an overlong one raises ValueError.
-        line = await self._reader.readline()
-        self.at_end = not line
-        return line
+        if self._deadline is None:
+            try:
+                first = await asyncio.wait_for(self._reader.readexactly(1), self._limits.idle_timeout_s)
+            except asyncio.IncompleteReadError:
+                self.at_end = True
+                return b""
+            except TimeoutError as err:
+                raise ProtocolError(f"nothing received for {self._limits.idle_timeout_s:g} s",
+                                    code=CODE_TIMEOUT) from err
+            self._deadline = asyncio.get_running_loop().time() + self._limits.event_timeout_s
+            if first == b"\n":
+                return first
+            return first + await self._within(self._reader.readline())
+        return await self._within(self._reader.readline())
 
     async def readexactly(self, n: int) -> bytes:
         if not isinstance(n, int) or n > self._max:
             raise ProtocolError(f"event declares {n!r} bytes, more than the {self._max} allowed", code=CODE_TOO_LARGE)
-        return await self._reader.readexactly(n)
+        return await self._within(self._reader.readexactly(n))
+
+    async def _within(self, read: Awaitable[bytes]) -> bytes:
+        try:
+            return await asyncio.wait_for(read, self._left_s())
+        except TimeoutError as err:
+            raise ProtocolError(f"an event took longer than {self._limits.event_timeout_s:g} s to arrive",
+                                code=CODE_TIMEOUT) from err
 
 
-async def read_event(reader: asyncio.StreamReader, max_bytes: int) -> Event | None:
-    """The next event, ``None`` at a clean end of stream; raises :class:`ProtocolError` for anything else."""
-    bounded = _BoundedReader(reader, max_bytes)
+async def read_event(reader: asyncio.StreamReader, max_bytes: int | Limits) -> Event | None:
+    """The next event, ``None`` at a clean end of stream; raises :class:`ProtocolError` for anything else.
+
+    ``max_bytes`` is the largest payload allowed, or the whole :class:`Limits` (timeouts included).
+    """
+    bounded = _BoundedReader(reader, max_bytes if isinstance(max_bytes, Limits) else Limits(max_event_bytes=max_bytes))
     try:
         event = await async_read_event(bounded)  # type: ignore[arg-type]
     except ProtocolError:
@@ -112,6 +149,7 @@ class GuardedHandler(AsyncEventHandler):
         self.active = active
         peer = writer.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else "local"
+        self.peer_host = str(peer[0]) if isinstance(peer, tuple) else "local"
 
     async def send_error(self, text: str, code: str) -> None:
         """Send an ``error`` event, ignoring a peer that is already gone."""
@@ -121,15 +159,22 @@ class GuardedHandler(AsyncEventHandler):
     async def run(self) -> None:
         """Read and handle events until the peer leaves, misbehaves, or the server stops."""
         self._is_running = True
+        refusal = ""
         if len(self.active) >= self.limits.max_clients:
-            await self.send_error(f"server busy: {self.limits.max_clients} connections already", CODE_BUSY)
+            refusal = f"server busy: {self.limits.max_clients} connections already"
+        elif self.peer_host != "local" and sum(h.peer_host == self.peer_host for h in self.active) >= \
+                self.limits.max_per_client:
+            refusal = f"too many connections from {self.peer_host}: {self.limits.max_per_client} at once allowed"
+        if refusal:
+            _LOG.warning("wyoming client %s refused: %s", self.peer, refusal)
+            await self.send_error(refusal, CODE_BUSY)
             self.writer.close()
             return
         self.active.add(self)
         try:
             while self._is_running:
                 try:
-                    event = await read_event(self.reader, self.limits.max_event_bytes)
+                    event = await read_event(self.reader, self.limits)
                     if event is None or not await self.handle_event(event):
                         break
                 except (ProtocolError, KeyError, TypeError, ValueError) as err:

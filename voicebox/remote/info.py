@@ -22,9 +22,11 @@ from wyoming.info import (
 from voicebox import __version__
 from voicebox.core.config import Config
 
-__all__ = ["build_info"]
+__all__ = ["PROJECT_URL", "build_info"]
 
-_VOICEBOX = Attribution(name="voicebox", url="")
+# Where voicebox's source and licence are found: the GPL's page until the project has a public home page of its own.
+PROJECT_URL = "https://www.gnu.org/licenses/gpl-3.0.html"
+_VOICEBOX = Attribution(name="voicebox (GPL-3.0-or-later)", url=PROJECT_URL)
 _WHISPER = Attribution(name="OpenAI Whisper via faster-whisper", url="https://github.com/SYSTRAN/faster-whisper")
 _PIPER = Attribution(name="Piper", url="https://github.com/OHF-Voice/piper1-gpl")
 _OWW = Attribution(name="openWakeWord", url="https://github.com/dscripka/openWakeWord")

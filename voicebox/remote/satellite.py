@@ -9,14 +9,13 @@ announcements. A wake word while audio plays cuts it short (barge-in).
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import logging
 import socket
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 from wyoming.audio import AudioChunk, AudioChunkConverter, AudioStart, AudioStop
@@ -42,10 +41,13 @@ from voicebox.core.errors import (
 )
 from voicebox.core.events import Event as VoiceboxEvent
 from voicebox.core.events import EventSink, WakeDetected
+from voicebox.core.workers import Worker
 from voicebox.hear.wake import WakeDecider, WakeDetector
 from voicebox.remote.connection import check_uri, pcm_chunk
+from voicebox.remote.info import PROJECT_URL
+from voicebox.speak.sounds import alarm
 
-__all__ = ["HubReply", "HubTranscript", "ReplyPlayed", "Satellite"]
+__all__ = ["HubReply", "HubTimer", "HubTranscript", "ReplyPlayed", "Satellite"]
 
 _LOG = logging.getLogger(__name__)
 _HELLO_TIMEOUT_S = 10.0
@@ -65,6 +67,16 @@ class HubReply(VoiceboxEvent):
 
     name: ClassVar[str] = "hub_reply"
     text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HubTimer(VoiceboxEvent):
+    """The hub told this satellite about a timer set here: ``change`` is started, updated, cancelled or finished."""
+
+    name: ClassVar[str] = "hub_timer"
+    change: str
+    timer_id: str
+    total_seconds: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,17 +104,30 @@ class Satellite:
         self.streaming = False
         self._decider = WakeDecider.from_config(config.wake)
         self._client: AsyncClient | None = None
-        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="satellite-wake")
+        self._pool = Worker("satellite-wake")
         self._stream_deadline = 0.0
         self._reply_samples = 0
         self._first_audio = 0.0
         self._convert = AudioChunkConverter(rate=SAMPLE_RATE, width=2, channels=1)
         self.replies_pending = 0
         self.awaiting_answer = False  # a turn was started and its answer (reply audio or an error) is still due
+        self._write: Callable[[Event], Awaitable[None]] | None = None  # to the hub; None while no hub is served
+        self._routes: dict[str, Callable[[Event], Awaitable[None]]] = {
+            "transcript": self._on_transcript, "error": self._on_error, "synthesize": self._on_synthesize,
+            "audio-start": self._on_audio_start, "audio-chunk": self._on_audio_chunk, "audio-stop": self._on_audio_stop,
+            "run-pipeline": self._on_run_pipeline, "timer-started": self._on_timer, "timer-updated": self._on_timer,
+            "timer-cancelled": self._on_timer, "timer-finished": self._on_timer,
+        }
 
     async def _send(self, event: Event) -> None:
-        assert self._client is not None
-        await self._client.write_event(event)
+        if self._write is not None:
+            await self._write(event)
+
+    def about(self) -> SatelliteInfo:
+        """This satellite as the `info` event describes it."""
+        return SatelliteInfo(name=self.name, area=self.area or None, installed=True, version=None, has_vad=False,
+                             attribution=Attribution(name="voicebox", url=PROJECT_URL), description="voicebox satellite",
+                             active_wake_words=list(self.config.wake.models))
 
     async def connect(self) -> None:
         """Connect and introduce this satellite; raises :class:`NetworkError` if unreachable, :class:`RemoteError` if refused."""
@@ -112,10 +137,8 @@ class Satellite:
         except (OSError, TimeoutError) as err:
             raise NetworkError(f"cannot reach the hub at {self.hub_uri}: {err}", code=CODE_HUB_UNREACHABLE) from err
         self._client = client
-        about = SatelliteInfo(name=self.name, area=self.area or None, attribution=Attribution(name="voicebox", url=""),
-                              installed=True, description="voicebox satellite", version=None, has_vad=False,
-                              active_wake_words=list(self.config.wake.models))
-        hello = Info(satellite=about).event()
+        self._write = client.write_event
+        hello = Info(satellite=self.about()).event()
         hello.data["token"] = self.token
         await self._send(hello)
         reply = await asyncio.wait_for(client.read_event(), _HELLO_TIMEOUT_S)
@@ -155,7 +178,9 @@ class Satellite:
                 continue
             scores = await loop.run_in_executor(self._pool, self.wake.process, block.samples)
             hit = self._decider.feed(scores)
-            if hit is not None:
+            if hit is not None and self._write is None:
+                _LOG.warning("heard %s, but no hub is connected", hit.model)
+            elif hit is not None:
                 self.emit(WakeDetected(model=hit.model, score=round(hit.score, 4), stream_ms=block.end_ms))
                 self.sink.stop()  # barge-in
                 await self.start_streaming(hit.model)
@@ -185,16 +210,15 @@ class Satellite:
 
     async def _receive(self) -> None:
         assert self._client is not None
-        routes: dict[str, Callable[[Event], Any]] = {
-            "transcript": self._on_transcript, "error": self._on_error, "synthesize": self._on_synthesize,
-            "audio-start": self._on_audio_start, "audio-chunk": self._on_audio_chunk, "audio-stop": self._on_audio_stop,
-            "run-pipeline": self._on_run_pipeline,
-        }
         while (event := await self._client.read_event()) is not None:
-            route = routes.get(event.type)
-            if route is not None:
-                await route(event)
+            await self.on_event(event)
         _LOG.warning("the hub closed the connection")
+
+    async def on_event(self, event: Event) -> None:
+        """One event from the hub (replies, audio to play, a follow-up's ``run-pipeline``); others are ignored."""
+        route = self._routes.get(event.type)
+        if route is not None:
+            await route(event)
 
     async def _on_transcript(self, event: Event) -> None:
         self.emit(HubTranscript(text=str(event.data.get("text", ""))))
@@ -207,6 +231,31 @@ class Satellite:
         self.emit(HubTranscript(text=""))
         self.awaiting_answer = False  # the turn ended without a reply (no speech, or the hub failed)
         await self._stop_streaming()
+
+    async def _on_timer(self, event: Event) -> None:
+        seconds = event.data.get("total_seconds", 0)
+        change = event.type.removeprefix("timer-")
+        self.emit(HubTimer(change=change, timer_id=str(event.data.get("id", "")),
+                           total_seconds=seconds if isinstance(seconds, int) else 0))
+        if change == "finished" and not event.data.get("rung_by_hub"):
+            # A hub that keeps the timer itself (Home Assistant) only says it is done: the alarm rings here. A
+            # voicebox hub has sent its alarm as audio already, and says so.
+            await self.sink.write(alarm())
+            await self.sink.drain()
+
+    def attach(self, write: Callable[[Event], Awaitable[None]]) -> None:
+        """Serve the hub that writes through ``write`` (server mode: it sent ``run-satellite``)."""
+        self._write = write
+
+    async def detach(self) -> None:
+        """The hub paused this satellite or left: stop streaming; wake words are ignored until a hub comes."""
+        self.streaming = False
+        self._write = None
+        await asyncio.get_running_loop().run_in_executor(self._pool, self.wake.reset)
+
+    async def listen(self, blocks: AsyncIterator[AudioBlock]) -> None:
+        """Listen for the wake word and stream commands to whichever hub is attached, until ``blocks`` ends."""
+        await self._listen(blocks)
 
     async def _on_synthesize(self, event: Event) -> None:
         self.emit(HubReply(text=str(event.data.get("text", ""))))
@@ -241,8 +290,9 @@ class Satellite:
     async def close(self) -> None:
         """Leave the hub."""
         client, self._client = self._client, None
+        self._write = None
         if client is not None:
             with contextlib.suppress(Exception):
                 await client.disconnect()
-        self._pool.shutdown(wait=False)
-        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="satellite-wake")
+        self._pool.close()
+        self._pool = Worker("satellite-wake")  # connect() may be called again (the reconnect loop)

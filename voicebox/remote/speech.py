@@ -27,18 +27,17 @@ async def transcribe(asr: Recognizer, pool: concurrent.futures.Executor, pcm: Pc
 
 
 def transcript_events(text: str, *, streaming: bool, language: str) -> list[Event]:
-    """The final ``transcript``, preceded by ``transcript-start/-chunk/-stop`` when streaming.
+    """The final ``transcript``; when streaming, ``transcript-start`` and ``-chunk``s before it, ``-stop`` after it.
 
-    Chunks are the transcript's words in order (each with its leading space),
-    so a client joining them gets exactly the final text.
+    This is the order of the Wyoming spec (the final transcript, then the end
+    of the stream). Chunks are the transcript's words in order (each with its
+    leading space), so a client joining them gets exactly the final text.
     """
-    events: list[Event] = []
-    if streaming:
-        events.append(TranscriptStart(language=language).event())
-        events += [TranscriptChunk(text=piece).event() for piece in re.findall(r"\s*\S+", text)]
-        events.append(TranscriptStop().event())
-    events.append(Transcript(text=text, language=language).event())
-    return events
+    if not streaming:
+        return [Transcript(text=text, language=language).event()]
+    return [TranscriptStart(language=language).event(),
+            *[TranscriptChunk(text=piece).event() for piece in re.findall(r"\s*\S+", text)],
+            Transcript(text=text, language=language).event(), TranscriptStop().event()]
 
 
 async def synthesize_events(tts: Synthesizer, pool: concurrent.futures.Executor, text: str) -> AsyncIterator[Event]:

@@ -11,12 +11,18 @@ most :data:`MAX_PIECE_WORDS` words.
 from __future__ import annotations
 
 import re
+import textwrap
 
-__all__ = ["MAX_PIECE_WORDS", "SentenceBuffer", "speech_pieces", "split_sentences"]
+__all__ = ["MAX_PIECE_WORDS", "MAX_WORD_CHARS", "SentenceBuffer", "speech_pieces", "split_sentences"]
 
 # Words per piece of text given to the voice at once. A Piper voice needs about 33 MB of memory per second of
 # speech it makes in one call (en_US-joe-medium), so a long sentence is said in parts: 10 words is about 2 s.
 MAX_PIECE_WORDS = 10
+# Longest run of characters without a space said as one word: a longer one (no real word is) is said in parts of
+# this length, since a voice's memory grows with the length of what it says at once, words or not.
+MAX_WORD_CHARS = 20
+_CHARS_PER_WORD = 12  # a piece of long words is split sooner: at most this many characters per word allowed
+_LONG_WORD = re.compile(r"\S{" + str(MAX_WORD_CHARS + 1) + ",}")
 _SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*\s+")
 _CLAUSE_END = re.compile(r"(?<=[,;:])\s+(?=\S)")
 # Words a long clause is best broken before (the break sounds like a breath, not a stumble).
@@ -62,12 +68,17 @@ class SentenceBuffer:
 
 def _split_long(piece: str, max_words: int) -> list[str]:
     words = piece.split()
-    if len(words) <= max_words:
+    if len(words) <= max_words and (len(piece) <= max_words * _CHARS_PER_WORD or len(words) == 1):
         return [piece]
     middle = len(words) / 2
     joins = [i for i, w in enumerate(words) if i > 0 and w.lower().strip("\"'(") in _JOINERS]
     cut = min(joins, key=lambda i: abs(i - middle)) if joins else len(words) // 2
     return _split_long(" ".join(words[:cut]), max_words) + _split_long(" ".join(words[cut:]), max_words)
+
+
+def _break_long_words(text: str) -> str:
+    """Words over ``MAX_WORD_CHARS`` (text without spaces) in parts of that length, so they can be split like words."""
+    return _LONG_WORD.sub(lambda m: " ".join(textwrap.wrap(m.group(0), MAX_WORD_CHARS, break_long_words=True)), text)
 
 
 def speech_pieces(text: str, max_words: int = MAX_PIECE_WORDS) -> list[str]:
@@ -81,7 +92,7 @@ def speech_pieces(text: str, max_words: int = MAX_PIECE_WORDS) -> list[str]:
     synthesis call.
     """
     pieces: list[str] = []
-    for n, sentence in enumerate(split_sentences(text)):
+    for n, sentence in enumerate(split_sentences(_break_long_words(text))):
         clauses = _CLAUSE_END.split(sentence)
         if n == 0 and len(clauses) > 1:
             pieces.append(clauses.pop(0))

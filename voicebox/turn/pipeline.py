@@ -6,14 +6,15 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 import numpy as np
 
 from voicebox.act.context import SkillServices
-from voicebox.act.dispatch import NOT_UNDERSTOOD, Dispatcher, DispatchResult
+from voicebox.act.dispatch import Dispatcher, DispatchResult
+from voicebox.act.followup import FollowUp
 from voicebox.audio_io.sinks import AudioSink
 from voicebox.core.audio import SAMPLE_RATE, AudioBlock, Pcm
 from voicebox.core.config import Config
@@ -101,8 +102,7 @@ class Pipeline:
         self.realtime = realtime
         self.volume = config.audio.volume
         self.last_reply = ""
-        # (skill, reply handler) after a skill asked a follow-up question: the next turn needs no wake word.
-        self.awaiting_reply: tuple[str, str] | None = None
+        self.follow_up = FollowUp()  # this stream's pending follow-up question
         self._workers = {"stream": Worker("stream"), "asr": engines.asr_pool, "tts": engines.tts_pool}
         self._speak_lock = asyncio.Lock()
         self._speaking: asyncio.Task[None] | None = None
@@ -176,13 +176,7 @@ class Pipeline:
                 hit, at = woken
                 self.emit(WakeDetected(model=hit.model, score=round(hit.score, 4), stream_ms=at.end_ms))
                 self.stop_speaking()  # barge-in: a new wake word interrupts the reply
-                woken = await self.turn(blocks, time.perf_counter())
-                while woken is None and self.awaiting_reply is not None:  # a follow-up question: no wake word
-                    asked = self.awaiting_reply
-                    await self.finish()
-                    woken = await self.turn(blocks, time.perf_counter())
-                    if self.awaiting_reply is asked:  # nobody answered
-                        self.awaiting_reply = None
+                woken = await self.converse(blocks, time.perf_counter())
             await self._wake_call(self.engines.wake.reset)
             # A turn's buffers vary in size with the command: hand what is free back, or the heap creeps up.
             await self._call("asr", release_free_memory)
@@ -251,29 +245,42 @@ class Pipeline:
     async def respond(self, understanding: Understanding) -> DispatchResult:
         """Dispatch the matched intent (or answer that nothing matched); a follow-up answer goes to the asking skill."""
         match = understanding.match
-        asked, self.awaiting_reply = self.awaiting_reply, None
-        if asked is not None and match is None:  # an answer that is no command of its own goes to the asker
-            skill, handler = asked
-            result = await self.engines.dispatcher.handle_reply(skill, handler, understanding.recognition.text)
-            self.emit(SkillResponded(skill=skill, intent=handler, speech=result.response.speech,
-                                     data=result.response.data, compute_ms=round(result.compute_ms, 1)))
-            self._expect_reply(skill, result.response)
-            return result
-        if match is None:
+        if match is None and self.follow_up.awaiting is None:
             self.emit(IntentNotMatched(text=understanding.recognition.text))
-            response = Response(NOT_UNDERSTOOD)
-            self.emit(SkillResponded(skill="", intent="", speech=response.speech))
-            return DispatchResult(response, "not_understood", 0.0)
-        self.emit(IntentMatched(skill=match.skill, intent=match.intent, slots=match.slots, text=match.text))
-        result = await self.engines.dispatcher.handle(match)
-        self.emit(SkillResponded(skill=match.skill, intent=match.intent, speech=result.response.speech,
-                                 data=result.response.data, compute_ms=round(result.compute_ms, 1)))
-        self._expect_reply(match.skill, result.response)
-        return result
+        elif match is not None:
+            self.emit(IntentMatched(skill=match.skill, intent=match.intent, slots=match.slots, text=match.text))
+        answer = await self.follow_up.answer(self.engines.dispatcher, match, understanding.recognition.text)
+        response = answer.result.response
+        self.emit(SkillResponded(skill=answer.skill, intent=answer.intent, speech=response.speech, data=response.data,
+                                 compute_ms=round(answer.result.compute_ms, 1)))
+        return answer.result
 
-    def _expect_reply(self, skill: str, response: Response) -> None:
-        if response.expect_reply and response.reply_handler:
-            self.awaiting_reply = (skill, response.reply_handler)
+    @property
+    def awaiting_reply(self) -> tuple[str, str] | None:
+        """(skill, reply handler) after a skill asked a follow-up question: the next turn needs no wake word."""
+        return self.follow_up.awaiting
+
+    def use_engines(self, engines: Engines) -> None:
+        """Serve the next turns with ``engines`` (e.g. shared ones with this stream's own VAD)."""
+        self.engines = engines
+        self._workers["asr"], self._workers["tts"] = engines.asr_pool, engines.tts_pool
+
+    async def converse(self, blocks: AsyncIterator[AudioBlock], wake_wall: float,
+                       ask_again: Callable[[], Awaitable[None]] | None = None) -> tuple[WakeHit, AudioBlock] | None:
+        """One turn, then one more for each follow-up question a skill asks (no wake word needed).
+
+        ``ask_again`` runs before each follow-up turn (a satellite is told to stream again).
+        Returns the wake word if it was heard during a turn, as :meth:`turn` does.
+        """
+        woken = await self.turn(blocks, wake_wall)
+        while woken is None and self.follow_up.awaiting is not None:
+            asked = self.follow_up.awaiting
+            await self.finish()
+            if ask_again is not None:
+                await ask_again()
+            woken = await self.turn(blocks, time.perf_counter())
+            self.follow_up.unanswered(asked)
+        return woken
 
     async def announce(self, text: str, *, sound: str = "") -> None:
         """Speak a scheduled announcement after the current reply, after the sound ``sound`` names (if any).

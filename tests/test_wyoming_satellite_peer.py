@@ -1,0 +1,261 @@
+"""The real wyoming-satellite (from PyPI) driven by `voicebox run` with `[hub] satellites`, as Home Assistant drives it.
+
+wyoming-satellite 1.0.0 pins wyoming 1.4.1 while voicebox needs 1.10, so it
+cannot share voicebox's environment: it is installed, once, into a folder of
+its own (``pip install --target``) and run as ``python -m wyoming_satellite``
+with that folder first on its path. Its microphone is a program that plays
+recordings at real-time pace when the test asks; its speaker writes each
+stream it plays to a file; its event service (``--event-uri``) is this test,
+which so sees every event the hub sent the satellite. Wake-word detection is
+voicebox's own Wyoming service (``run --serve-uri``), over the one wake
+connection the satellite keeps for its whole life.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from spoken import hours_now, mentions_hour
+from test_hub_satellites import plays_tone
+from wyoming.event import Event
+from wyoming.server import AsyncEventHandler, AsyncServer
+from wyoming_helpers import free_tcp_uri
+
+from voicebox.core.audio import SAMPLE_RATE, read_wav, write_wav
+
+pytestmark = pytest.mark.slow
+
+PEER = "wyoming-satellite==1.0.0"
+MIC = '''
+import pathlib, sys, time
+control, block = pathlib.Path(sys.argv[1]), 2048
+start, sent, played = time.monotonic(), 0, set()
+while True:
+    ready = sorted(p for p in control.glob("*.raw") if p.name not in played)
+    data = bytes(block)
+    if ready:
+        played.add(ready[0].name)
+        data = ready[0].read_bytes()
+    for i in range(0, len(data), block):
+        piece = data[i:i + block].ljust(block, b"\\0")
+        sent += len(piece) // 2
+        time.sleep(max(0.0, start + sent / 16000 - time.monotonic()))
+        sys.stdout.buffer.write(piece)
+        sys.stdout.buffer.flush()
+'''
+MARK = '''
+import pathlib, sys, time
+(pathlib.Path(sys.argv[1]) / str(time.monotonic_ns())).touch()
+'''
+SPEAKER = '''
+import pathlib, sys, time
+out = pathlib.Path(sys.argv[1]) / f"{time.monotonic_ns()}.raw"
+with open(out, "wb") as f:
+    while chunk := sys.stdin.buffer.read(4096):
+        f.write(chunk)
+'''
+
+
+@pytest.fixture(scope="session")
+def wyoming_satellite_path() -> Path:
+    """A folder holding wyoming-satellite and its own pinned wyoming; installed from PyPI on first use."""
+    target = Path(os.environ.get("VOICEBOX_TEST_PEERS", Path(tempfile.gettempdir()) / "voicebox-test-peers"))
+    folder = target / PEER.replace("==", "-")
+    if not (folder / "wyoming_satellite" / "__main__.py").exists():
+        done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                               "--target", str(folder), PEER], capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            pytest.skip(f"could not install {PEER} from PyPI (pip install --target {folder} {PEER}): "
+                        f"{done.stderr.strip()[-300:]}")
+    return folder
+
+
+class _Recorder(AsyncEventHandler):
+    """The satellite's event service: every event the satellite forwards (all the hub sent it, and its own)."""
+
+    def __init__(self, seen: list[Event], changed: asyncio.Event, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._seen = seen
+        self._changed = changed
+
+    async def handle_event(self, event: Event) -> bool:
+        self._seen.append(event)
+        self._changed.set()
+        return True
+
+
+async def _until(seen: list[Event], changed: asyncio.Event, check: Any, what: str, procs: list[Any]) -> None:
+    while not check([e.type for e in seen]):
+        for proc in procs:
+            if proc.returncode is not None:
+                raise AssertionError(f"a process exited ({proc.returncode}) while waiting for {what}; "
+                                     f"events: {[e.type for e in seen]}")
+        changed.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(changed.wait(), 1.0)
+
+
+def _raw(pcm: np.ndarray, out: Path) -> None:
+    """Give the microphone ``pcm`` to play next (it picks up new files in name order)."""
+    partial = out.with_suffix(".part")
+    partial.write_bytes(np.ascontiguousarray(pcm, "<i2").tobytes())
+    partial.rename(out)  # whole or not at all: the microphone never reads half a file
+
+
+def test_wyoming_satellite_answers_and_rings_a_timer_through_the_hub(wyoming_satellite_path: Path, model_store: Any,
+                                                                    shared_audio: Path, tmp_path: Path) -> None:
+    control, played, detects = tmp_path / "mic", tmp_path / "played", tmp_path / "detects"
+    for folder in (control, played, detects):
+        folder.mkdir()
+    (tmp_path / "mic.py").write_text(textwrap.dedent(MIC))
+    (tmp_path / "mark.py").write_text(textwrap.dedent(MARK))
+    (tmp_path / "speaker.py").write_text(textwrap.dedent(SPEAKER))
+    wake = read_wav(shared_audio / "wyoming-openwakeword/hey_jarvis.wav")
+    pause, tail = np.zeros(SAMPLE_RATE * 3 // 10, np.int16), np.zeros(SAMPLE_RATE * 2, np.int16)
+    first = np.concatenate([wake, pause, read_wav(shared_audio / "speech-to-phrase/en/what time is it.wav"), tail])
+    second = np.concatenate([wake, pause, read_wav(shared_audio / "speech-to-phrase/en/set a timer for 30 seconds.wav"),
+                             tail])
+    sat_uri, wake_uri, events_uri = free_tcp_uri(), free_tcp_uri(), free_tcp_uri()
+    (tmp_path / "voicebox.toml").write_text(f'[paths]\nstate_dir = "{tmp_path / "state"}"\n\n'
+                                            f'[hub]\nsatellites = ["{sat_uri}"]\n')
+    seen: list[Event] = []
+
+    async def scenario() -> None:
+        changed = asyncio.Event()
+        service = AsyncServer.from_uri(events_uri)
+        await service.start(lambda r, w: _Recorder(seen, changed, r, w))
+        env = {**os.environ, "PYTHONPATH": str(wyoming_satellite_path)}
+        satellite = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "wyoming_satellite", "--uri", sat_uri, "--name", "test kitchen", "--no-zeroconf",
+            "--mic-command", f"{sys.executable} {tmp_path / 'mic.py'} {control}",
+            "--snd-command", f"{sys.executable} {tmp_path / 'speaker.py'} {played}", "--snd-command-rate", "16000",
+            "--wake-uri", wake_uri, "--wake-word-name", "hey_jarvis", "--event-uri", events_uri,
+            "--detect-command", f"{sys.executable} {tmp_path / 'mark.py'} {detects}",
+            env=env, stdout=(tmp_path / "satellite.log").open("wb"), stderr=subprocess.STDOUT)
+        hub = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "voicebox", "run", "--config", str(tmp_path / "voicebox.toml"), "--input", "none",
+            "--output", "none", "--serve-uri", wake_uri, "--json",
+            stdout=(tmp_path / "hub.jsonl").open("wb"), stderr=(tmp_path / "hub.log").open("wb"))
+        procs = [satellite, hub]
+        try:
+            # The satellite asks for the wake word when its wake connection opens and again on run-satellite; audio
+            # it heard before its wake connection opened is dropped, so the first words wait for both.
+            await _until(seen, changed, lambda t: "run-satellite" in t and len(list(detects.iterdir())) >= 2,
+                         "the hub to connect and the satellite's wake connection to open", procs)
+            _raw(first, control / "1.raw")
+            await _until(seen, changed, lambda t: "synthesize" in t and "audio-stop" in t[t.index("synthesize"):],
+                         "the answer to 'what time is it'", procs)
+            _raw(second, control / "2.raw")
+            # timer-finished follows the ring's audio (the alarm and its announcement).
+            await _until(seen, changed, lambda t: "timer-finished" in t, "the timer to ring", procs)
+        finally:
+            for proc in procs:
+                if proc.returncode is None:
+                    proc.terminate()
+            for proc in procs:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(proc.wait(), 30)
+                if proc.returncode is None:
+                    proc.kill()
+                    await proc.wait()
+            await service.stop()
+
+    try:
+        asyncio.run(asyncio.wait_for(scenario(), 400))
+    except BaseException:
+        for log in ("hub.log", "satellite.log"):
+            print(f"---- {log}\n" + (tmp_path / log).read_text(errors="replace")[-3000:])
+        raise
+    types = [e.type for e in seen]
+    # Two wake words said, two heard: the satellite's `detect` after each command started no second detection.
+    assert types.count("run-pipeline") == 2, types
+    transcripts = [str(e.data.get("text", "")) for e in seen if e.type == "transcript"]
+    assert "time" in transcripts[0].lower() and "timer" in transcripts[1].lower(), transcripts
+    started = next(e for e in seen if e.type == "timer-started")
+    finished = next(e for e in seen if e.type == "timer-finished")
+    assert started.data["id"] == finished.data["id"] and 20 <= started.data["total_seconds"] <= 30, started.data
+    # What the satellite played: the time (its words, transcribed back) and, later, the alarm.
+    streams = [np.frombuffer(p.read_bytes(), "<i2").astype(np.int16) for p in sorted(played.glob("*.raw"))]
+    assert len(streams) >= 3, [len(s) for s in streams]
+    write_wav(tmp_path / "answer.wav", streams[0])
+    heard = subprocess.run([sys.executable, "-m", "voicebox", "transcribe", str(tmp_path / "answer.wav")],
+                           capture_output=True, text=True, timeout=300).stdout
+    assert mentions_hour(heard, hours_now()), heard
+    assert any(plays_tone(s, 1175) for s in streams[2:]), "no alarm played after the timer was set"
+
+
+def test_an_always_streaming_wyoming_satellite_is_woken_on_the_hub(wyoming_satellite_path: Path, model_store: Any,
+                                                                   shared_audio: Path, tmp_path: Path) -> None:
+    """Without a wake service of its own, wyoming-satellite streams all the time: the hub hears the wake word."""
+    control, played = tmp_path / "mic", tmp_path / "played"
+    for folder in (control, played):
+        folder.mkdir()
+    (tmp_path / "mic.py").write_text(textwrap.dedent(MIC))
+    (tmp_path / "speaker.py").write_text(textwrap.dedent(SPEAKER))
+    said = np.concatenate([read_wav(shared_audio / "wyoming-openwakeword/hey_jarvis.wav"),
+                           np.zeros(SAMPLE_RATE * 3 // 10, np.int16),
+                           read_wav(shared_audio / "speech-to-phrase/en/what time is it.wav"),
+                           np.zeros(SAMPLE_RATE * 2, np.int16)])
+    sat_uri, events_uri = free_tcp_uri(), free_tcp_uri()
+    (tmp_path / "voicebox.toml").write_text(f'[paths]\nstate_dir = "{tmp_path / "state"}"\n\n'
+                                            f'[hub]\nsatellites = ["{sat_uri}"]\n')
+    seen: list[Event] = []
+
+    async def scenario() -> None:
+        changed = asyncio.Event()
+        service = AsyncServer.from_uri(events_uri)
+        await service.start(lambda r, w: _Recorder(seen, changed, r, w))
+        satellite = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "wyoming_satellite", "--uri", sat_uri, "--no-zeroconf",
+            "--mic-command", f"{sys.executable} {tmp_path / 'mic.py'} {control}",
+            "--snd-command", f"{sys.executable} {tmp_path / 'speaker.py'} {played}", "--snd-command-rate", "16000",
+            "--event-uri", events_uri, env={**os.environ, "PYTHONPATH": str(wyoming_satellite_path)},
+            stdout=(tmp_path / "satellite.log").open("wb"), stderr=subprocess.STDOUT)
+        hub = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "voicebox", "run", "--config", str(tmp_path / "voicebox.toml"), "--input", "none",
+            "--output", "none", "--json", stdout=(tmp_path / "hub.jsonl").open("wb"),
+            stderr=(tmp_path / "hub.log").open("wb"))
+        procs = [satellite, hub]
+        try:
+            # run-satellite: the satellite answers with run-pipeline from the wake stage and streams from then on.
+            await _until(seen, changed, lambda t: "run-pipeline" in t, "the satellite to start streaming", procs)
+            _raw(said, control / "1.raw")
+            await _until(seen, changed, lambda t: "synthesize" in t and "audio-stop" in t[t.index("synthesize"):],
+                         "the answer", procs)
+        finally:
+            for proc in procs:
+                if proc.returncode is None:
+                    proc.terminate()
+            for proc in procs:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(proc.wait(), 30)
+                if proc.returncode is None:
+                    proc.kill()
+                    await proc.wait()
+            await service.stop()
+
+    try:
+        asyncio.run(asyncio.wait_for(scenario(), 300))
+    except BaseException:
+        for log in ("hub.log", "satellite.log"):
+            print(f"---- {log}\n" + (tmp_path / log).read_text(errors="replace")[-3000:])
+        raise
+    pipeline = next(e for e in seen if e.type == "run-pipeline")
+    assert pipeline.data["start_stage"] == "wake", pipeline.data
+    transcripts = [str(e.data.get("text", "")) for e in seen if e.type == "transcript"]
+    assert len(transcripts) == 1 and "time" in transcripts[0].lower(), transcripts
+    streams = [np.frombuffer(p.read_bytes(), "<i2").astype(np.int16) for p in sorted(played.glob("*.raw"))]
+    write_wav(tmp_path / "answer.wav", np.concatenate(streams))
+    heard = subprocess.run([sys.executable, "-m", "voicebox", "transcribe", str(tmp_path / "answer.wav")],
+                           capture_output=True, text=True, timeout=300).stdout
+    assert mentions_hour(heard, hours_now()), heard
