@@ -104,8 +104,10 @@ def skill_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def hub_config(skill_dir: Path) -> Config:
-    return config_from_dict({"skills": {"dirs": [str(skill_dir)]}})
+def hub_config(skill_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Config:
+    # Its own state folder: the daemon's lock on it must not keep other tests' daemons off theirs.
+    return config_from_dict({"skills": {"dirs": [str(skill_dir)]},
+                             "paths": {"state_dir": str(tmp_path_factory.mktemp("hub-state"))}})
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +115,7 @@ def assistant(hub_config: Config, model_store: Any) -> Iterator[Assistant]:
     made = Assistant(hub_config, sink=NullSink(), emit=lambda e: None, store=model_store)
     yield made
     made.engines.close()
+    made.services.close()
 
 
 def spoken(assistant: Assistant, text: str) -> Pcm:
