@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from voicebox import __version__
-from voicebox.cli import commands, measuring, satellite, service, skills
+from voicebox.cli import commands, measuring, satellite, service, skills, wake
 from voicebox.cli.command import Command
 from voicebox.core.config import load_config
 from voicebox.core.errors import ConfigError, VoiceboxError
@@ -24,6 +24,7 @@ COMMANDS: tuple[Command, ...] = (
     commands.INTENT,
     commands.DEVICES,
     commands.MODELS,
+    wake.WAKE,
     commands.CONFIG,
     service.SERVE,
     satellite.SATELLITE,

@@ -90,6 +90,7 @@ CODE_OUTPUT_FILE = "output_file"
 # engines of the stages
 CODE_WAKE_ENGINE = "wake_engine"
 CODE_WAKE_BLOCK = "wake_block"
+CODE_WAKE_ENROL = "wake_enrol"
 CODE_VAD_ENGINE = "vad_engine"
 CODE_ASR_ENGINE = "asr_engine"
 CODE_INTENT_MATCH = "intent_match"
