@@ -77,6 +77,7 @@ CODE_MODEL_STORE = "model_store"
 CODE_MODEL_UNKNOWN = "model_unknown"
 CODE_MODEL_UNVERIFIED = "model_unverified"
 # audio input (files, stdin) and sound devices
+CODE_AUDIO_ECHO = "audio_echo"
 CODE_AUDIO_EMPTY = "audio_empty"
 CODE_AUDIO_FORMAT = "audio_format"
 CODE_AUDIO_MISSING = "audio_missing"

@@ -24,6 +24,7 @@ from voicebox.hear.personal import (
     speech_span,
     template_rows,
 )
+from voicebox.models import personal as stored
 from voicebox.models.personal import LICENCE, PersonalModel, check_name, is_personal, read_personal, write_personal
 from voicebox.models.store import ModelStore
 
@@ -117,7 +118,26 @@ class Enroller:
         return rows[first:stop]
 
     def negatives(self) -> list[Frames]:
-        """Feature rows of the built-in negative audio: speech in the configured voice, noise and near-silence."""
+        """Feature rows of the built-in negative audio: speech in the configured voice, noise and near-silence.
+
+        Kept in the store (``.personal_negatives.npz``) for the next enrolment with the same voice and sentences.
+        """
+        key = hashlib.sha256("\n".join([self.config.tts.voice, *NEGATIVE_SENTENCES]).encode()).hexdigest()[:16]
+        cached = self.store.root / ".personal_negatives.npz"
+        try:
+            with np.load(cached) as data:
+                if str(data["key"]) == key:
+                    return [np.asarray(data[f"arr_{i}"], np.float32) for i in range(len(data.files) - 1)]
+        except (OSError, KeyError, ValueError):
+            pass
+        frames = self._synthesize_negatives()
+        try:
+            np.savez(cached, *frames, key=np.array(key))
+        except OSError as err:
+            _LOG.warning("could not keep the negative audio's features in %s: %s", cached, err)
+        return frames
+
+    def _synthesize_negatives(self) -> list[Frames]:
         from voicebox.daemon.assistant import load_tts
 
         self.store.require([self.config.tts.voice])
@@ -150,6 +170,7 @@ class Enroller:
                 "spans_s": [list(t.span_s) for t in trimmed]}
         model = PersonalModel(name, word or name.replace("_", " "), enrolment.templates, enrolment.threshold, meta)
         write_personal(self.store.root, model)
+        self.store.catalogue[name] = stored.personal_infos(self.store.root)[name]
         return model, enrolment
 
     def scores(self, model: PersonalModel, pcm: Pcm) -> float:

@@ -1,0 +1,63 @@
+"""The Speex echo canceller over a simulated speaker-to-microphone path: echo removed, the user's voice kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voicebox.core.audio import BLOCK_SAMPLES, SAMPLE_RATE, read_wav
+from voicebox.core.errors import AudioError
+from voicebox.engines.speex_aec import SpeexEchoCanceller, speexdsp_available
+
+pytestmark = pytest.mark.skipif(not speexdsp_available(), reason="libspeexdsp not installed (apt install libspeexdsp1)")
+
+
+def _room(played: np.ndarray, rng: np.random.Generator, delay_ms: int = 20) -> np.ndarray:
+    """What a microphone hears of ``played``: a delay, a decaying room impulse response, a little noise."""
+    rir = np.zeros(SAMPLE_RATE // 10)
+    rir[[0, 80, 400, 1200]] = (0.6, 0.25, 0.1, 0.05)
+    rir += 0.02 * rng.standard_normal(len(rir)) * np.exp(-np.arange(len(rir)) / 300)
+    delayed = np.concatenate([np.zeros(SAMPLE_RATE * delay_ms // 1000), played])
+    return np.convolve(delayed, rir)[: len(played)] + rng.standard_normal(len(played)) * 30
+
+
+def _db(x: np.ndarray) -> float:
+    return float(10 * np.log10(np.mean(np.square(x.astype(np.float64))) + 1.0))
+
+
+def _run(mic: np.ndarray, played: np.ndarray) -> np.ndarray:
+    aec = SpeexEchoCanceller()
+    try:
+        return np.concatenate([aec.process(mic[i : i + BLOCK_SAMPLES], played[i : i + BLOCK_SAMPLES])
+                               for i in range(0, len(mic) - BLOCK_SAMPLES + 1, BLOCK_SAMPLES)])
+    finally:
+        aec.close()
+
+
+def test_echo_of_speech_is_removed_once_converged_and_the_users_voice_kept(shared_audio: Path) -> None:
+    rng = np.random.default_rng(0)
+    clips = sorted((shared_audio / "speech-to-phrase" / "en").glob("*.wav"))[:20]
+    played = np.concatenate([read_wav(p) for p in clips])[: SAMPLE_RATE * 12].astype(np.float64)
+    user = read_wav(shared_audio / "wyoming-openwakeword" / "hey_jarvis.wav").astype(np.float64)
+    at = SAMPLE_RATE * 9
+    echo = _room(played, rng)
+    mic = echo.copy()
+    mic[at : at + len(user)] += user
+    out = _run(np.clip(mic, -32768, 32767).astype(np.int16), played.astype(np.int16))
+    late = slice(SAMPLE_RATE * 6, at)  # echo alone, after the filter converged
+    assert _db(echo[late]) - _db(out[late]) > 20
+    spoken = slice(at, at + len(user))
+    n = len(out[spoken])
+    kept = np.corrcoef(out[spoken], user[:n])[0, 1]
+    heard_raw = np.corrcoef(mic[spoken][:n], user[:n])[0, 1]
+    assert kept > 0.9 > heard_raw, (kept, heard_raw)
+    assert _db(mic[spoken][:n] - user[:n]) - _db(out[spoken] - user[:n]) > 15  # the echo under the voice
+
+
+def test_blocks_of_the_wrong_size_are_refused() -> None:
+    aec = SpeexEchoCanceller()
+    with pytest.raises(AudioError, match="1280-sample blocks"):
+        aec.process(np.zeros(640, np.int16), np.zeros(640, np.int16))
+    aec.close()
