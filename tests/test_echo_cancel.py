@@ -61,3 +61,35 @@ def test_blocks_of_the_wrong_size_are_refused() -> None:
     with pytest.raises(AudioError, match="1280-sample blocks"):
         aec.process(np.zeros(640, np.int16), np.zeros(640, np.int16))
     aec.close()
+
+
+@pytest.mark.slow
+def test_the_wake_word_is_heard_over_voicebox_speaking_and_its_own_audio_never_wakes_it(
+        model_store: object, shared_audio: Path) -> None:
+    from voicebox.core.config import Config
+    from voicebox.daemon.assistant import load_tts, load_wake
+    from voicebox.measure.barge_in import measure_barge_in
+    from voicebox.turn.pipeline import _alarm
+
+    config = Config()
+    wake = read_wav(shared_audio / "wyoming-openwakeword" / "hey_jarvis.wav")
+    result = measure_barge_in(load_wake(config, model_store), load_tts(config, model_store),  # type: ignore[arg-type]
+                              config, wake, _alarm())
+    assert result["barge_in_wake_rate"] >= 0.9 and result["self_wakes"] == 0, result
+    assert result["barge_in_wake_rate_no_aec"] < result["barge_in_wake_rate"], result  # the echo did hide it
+
+
+def test_the_reference_gives_what_was_played_at_a_moment_and_silence_elsewhere() -> None:
+    from voicebox.audio_io.echo import PlaybackReference
+
+    ref = PlaybackReference(keep_s=1.0)
+    assert not ref.window(5.0).any()  # nothing played yet
+    tone = (np.arange(1600) % 100 + 1).astype(np.int16)  # 0.1 s, starting at t = 10.0 s
+    ref.played(tone, 10.0)
+    ref.played(tone, 10.1)  # continuous
+    ref.played(tone, 10.4)  # after 0.2 s of nothing
+    assert np.array_equal(ref.window(10.0, 1600), tone)
+    assert np.array_equal(ref.window(10.05, 1600), np.concatenate([tone[800:], tone[:800]]))
+    assert not ref.window(10.2, 3200).any()
+    assert np.array_equal(ref.window(10.35, 1600)[800:], tone[:800])
+    assert not ref.window(9.0).any() and not ref.window(11.0).any()  # before it was kept, after it was played

@@ -17,7 +17,7 @@ from voicebox.models.store import ModelStore, list_rows
 
 _ALEXA = "picovoice-wwb/alexa"
 _ENROL = ("0.wav", "1.wav", "10.wav")
-_HELD_OUT = ("2.wav", "4.wav", "5.wav", "6.wav", "7.wav", "8.wav")
+_HELD_OUT = ("2.wav", "4.wav", "101.wav", "104.wav", "105.wav", "106.wav")
 
 
 def _base(rng: np.random.Generator) -> np.ndarray:

@@ -29,7 +29,8 @@ MIN_WORD_S = 0.3
 MAX_WORD_S = 2.0
 MIN_CLIPS, MAX_CLIPS = 3, 5
 _LEAD_S, _TAIL_S = 0.24, 0.16  # template rows: from this far into the word to this far after it
-_NEGATIVE_MARGIN = 0.9  # the threshold sits this far below the closest built-in negative
+_NEGATIVE_MARGIN = 1.1  # the threshold, relative to the closest built-in negative (real speech varies more)
+_MAX_THRESHOLD = 0.225  # never looser than this: beyond it, similar-sounding words match
 _MAX_LENGTH_RATIO = 2.0
 
 
@@ -142,7 +143,7 @@ def calibrate(templates: Sequence[Frames], negative_frames: Sequence[Frames]) ->
                     for i, a in enumerate(templates)])
     nearest_own = own.min(axis=1)
     closest_negative = min(float(np.min(distances(f, templates))) for f in negative_frames)
-    threshold = _NEGATIVE_MARGIN * closest_negative
+    threshold = min(_MAX_THRESHOLD, _NEGATIVE_MARGIN * closest_negative)
     odd = [i + 1 for i, d in enumerate(nearest_own) if d >= threshold]
     if odd:
         which = ", ".join(f"#{i}" for i in odd)
