@@ -59,12 +59,15 @@ def _wakes(detector: Any, config: Any, mic: npt.NDArray[np.float64], played: Pcm
 
 
 def measure_barge_in(detector: Any, tts: Any, config: Any, wake: Pcm, alarm: Pcm) -> dict[str, Any]:
-    """``barge_in_wake_rate`` (with the echo canceller, and without it for comparison) and ``self_wakes``.
+    """``barge_in_wake_rate`` (with the echo canceller, and without it), ``barge_in_stop_rate`` and ``self_wakes``.
 
-    The reply is spoken by the configured voice; ``wake`` is said over it at
-    ``_TRIALS`` moments after the canceller's first ``_FIRST_S`` seconds,
-    ``_ECHO_OVER_VOICE_DB`` quieter than the echo. ``self_wakes`` counts wakes
-    on the reply and the alarm heard back alone, with the canceller on.
+    The reply is spoken by the configured voice, then the alarm rings;
+    ``wake`` is said over the reply at ``_TRIALS`` moments after the
+    canceller's first ``_FIRST_S`` seconds, and over the ringing alarm at half
+    as many, ``_ECHO_OVER_VOICE_DB`` quieter than the reply's echo. A wake word
+    heard over the alarm is what stops it: the pipeline cuts its sound at the
+    detection, and the "stop" that follows is an ordinary command.
+    ``self_wakes`` counts wakes on the reply and the alarm heard back alone.
     """
     rng = np.random.default_rng(0)
     reply = np.concatenate([resample(c, tts.sample_rate) for c in tts.synthesize(REPLY_TEXT)])
@@ -73,15 +76,26 @@ def measure_barge_in(detector: Any, tts: Any, config: Any, wake: Pcm, alarm: Pcm
     voice = wake.astype(np.float64) * (_rms(echo[: len(reply)]) / _rms(wake)) / 10 ** (_ECHO_OVER_VOICE_DB / 20)
     span_s = len(reply) / SAMPLE_RATE - _FIRST_S - len(wake) / SAMPLE_RATE - 1.0
     starts = [int((_FIRST_S + span_s * k / max(1, _TRIALS - 1)) * SAMPLE_RATE) for k in range(_TRIALS)]
+    ringing = len(reply) + SAMPLE_RATE // 2
+    alarm_span = len(played) - ringing - len(wake) - SAMPLE_RATE
+    over_alarm = [ringing + alarm_span * k // (_TRIALS // 2 - 1) for k in range(_TRIALS // 2)]
     heard = {True: 0, False: 0}
     for at in starts:
-        mic = echo.copy()
-        mic[at : at + len(voice)] += voice
-        first, last = at // BLOCK_SAMPLES, (at + len(voice)) // BLOCK_SAMPLES + 12
-        for cancel in (True, False):
-            heard[cancel] += any(first <= h <= last for h in _wakes(detector, config, mic, played, cancel, last + 1))
+        heard[True] += _heard(detector, config, echo, voice, played, at, True)
+        heard[False] += _heard(detector, config, echo, voice, played, at, False)
+    stopped = sum(_heard(detector, config, echo, voice, played, at, True) for at in over_alarm)
     self_wakes = len(_wakes(detector, config, echo, played, True))
     detector.reset()
     return {"barge_in_wake_rate": round(heard[True] / len(starts), 3),
             "barge_in_wake_rate_no_aec": round(heard[False] / len(starts), 3),
-            "self_wakes": self_wakes, "barge_in_trials": len(starts)}
+            "barge_in_stop_rate": round(stopped / len(over_alarm), 3),
+            "self_wakes": self_wakes, "barge_in_trials": len(starts) + len(over_alarm)}
+
+
+def _heard(detector: Any, config: Any, echo: npt.NDArray[np.float64], voice: npt.NDArray[np.float64], played: Pcm,
+           at: int, cancel: bool) -> bool:
+    """Whether the wake word said at sample ``at`` over the echo is detected while it is said or just after."""
+    mic = echo.copy()
+    mic[at : at + len(voice)] += voice[: len(mic) - at]
+    first, last = at // BLOCK_SAMPLES, (at + len(voice)) // BLOCK_SAMPLES + 12
+    return any(first <= h <= last for h in _wakes(detector, config, mic, played, cancel, last + 1))

@@ -35,7 +35,8 @@ SYNTH_COMMANDS = ("what time is it", "what's the date today", "what day is it", 
 # key: (comparison, target); medians unless named otherwise.
 TARGETS = {"e2e_ms_intent": ("<=", 500.0), "e2e_ms_silence": ("<=", 1200.0), "asr_ms": ("<=", 150.0),
            "tts_first_audio_ms": ("<=", 120.0), "wake_cpu_percent": ("<=", 3.0), "rss_mb": ("<=", 400.0),
-           "startup_s": ("<=", 3.0), "barge_in_wake_rate": (">=", 0.9), "self_wakes": ("<=", 0)}
+           "startup_s": ("<=", 3.0), "barge_in_wake_rate": (">=", 0.9), "barge_in_stop_rate": (">=", 0.9),
+           "self_wakes": ("<=", 0)}
 _TAIL_S = 4.0  # longest trailing silence fed after a command before giving up on the turn
 _NOISE_RMS = 30.0  # a quiet room (-61 dBFS), not digital silence
 _BUSY_RMS = 330.0  # a fan or a far-off TV (-40 dBFS): above the wake-word silence gate, so the networks always run
@@ -277,7 +278,7 @@ def _barge_in(engines: Engines, config: Config, wake: Pcm, notes: list[str]) -> 
 
     if not speexdsp_available():
         notes.append("barge-in not measured: the echo canceller needs libspeexdsp (apt install libspeexdsp1)")
-        return {"barge_in_wake_rate": None, "self_wakes": None}
+        return {"barge_in_wake_rate": None, "barge_in_stop_rate": None, "self_wakes": None}
     return measure_barge_in(engines.wake, engines.tts, config, wake, _alarm())
 
 
