@@ -153,3 +153,26 @@ def test_a_personal_wake_word_in_the_config_starts_a_turn(personal_store: Path, 
     assert wake["model"] == "my_alexa", json.dumps(events)
     intent = next(e for e in events if e["event"] == "intent")
     assert (intent["skill"], intent["intent"]) == ("time_date", "GetTime")
+
+
+def test_eval_takes_the_words_clips_less_those_the_model_was_enrolled_from(tmp_path: Path) -> None:
+    from voicebox.core.audio import write_wav
+    from voicebox.core.config import Config
+    from voicebox.core.errors import MeasureError
+    from voicebox.daemon.personal_wake import clip_digest
+    from voicebox.measure.eval import _personal_positives
+    from voicebox.measure.eval_data import Clip
+
+    clips = []
+    for i, (kind, text) in enumerate([("wake", "alexa"), ("wake", "Alexa"), ("wake", "hey jarvis"), ("negative", "")]):
+        write_wav(tmp_path / f"{i}.wav", np.full(1600, i + 1, np.int16))
+        clips.append(Clip(tmp_path / f"{i}.wav", kind, text))
+    models = tmp_path / "models"
+    enrolled = [clip_digest(np.full(1600, 1, np.int16))]
+    write_personal(models, PersonalModel("mine", "alexa", (np.zeros((5, 96), np.float32),) * 3, 0.2,
+                                         {"clips": enrolled}))
+    config = Config().replace("paths", models_dir=str(models))
+    chosen = _personal_positives(clips, config, {"mine": "alexa"}, lambda msg: None)
+    assert [(c.path.name, m) for c, m in chosen] == [("1.wav", "mine")]
+    with pytest.raises(MeasureError, match="'other' is not a personal wake word"):
+        _personal_positives(clips, config, {"other": "alexa"}, lambda msg: None)
