@@ -93,3 +93,20 @@ def test_the_reference_gives_what_was_played_at_a_moment_and_silence_elsewhere()
     assert not ref.window(10.2, 3200).any()
     assert np.array_equal(ref.window(10.35, 1600)[800:], tone[:800])
     assert not ref.window(9.0).any() and not ref.window(11.0).any()  # before it was kept, after it was played
+
+
+def test_the_delay_the_sound_server_adds_is_measured_from_the_echo() -> None:
+    from voicebox.audio_io.echo import DelayEstimator
+
+    rng = np.random.default_rng(4)
+    played = (rng.standard_normal(SAMPLE_RATE * 6) * 3000).astype(np.int16)
+    lag = int(0.31 * SAMPLE_RATE)
+    heard = _room(np.concatenate([np.zeros(lag), played[:-lag]]), rng, delay_ms=0).astype(np.int16)
+    estimator = DelayEstimator()
+    estimates = [estimator.feed(heard[i : i + BLOCK_SAMPLES], played[i : i + BLOCK_SAMPLES])
+                 for i in range(0, len(played) - BLOCK_SAMPLES + 1, BLOCK_SAMPLES)]
+    assert estimates[0] is None  # nothing to go on yet
+    assert estimates[-1] == pytest.approx(0.31, abs=0.005)
+    quiet = DelayEstimator()
+    for i in range(0, len(played) - BLOCK_SAMPLES + 1, BLOCK_SAMPLES):  # no echo at all: no estimate
+        assert quiet.feed(rng.integers(-30, 30, BLOCK_SAMPLES).astype(np.int16), played[i : i + BLOCK_SAMPLES]) is None

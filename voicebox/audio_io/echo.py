@@ -9,7 +9,7 @@ import numpy as np
 
 from voicebox.core.audio import BLOCK_SAMPLES, SAMPLE_RATE, Pcm
 
-__all__ = ["Canceller", "PlaybackReference"]
+__all__ = ["Canceller", "DelayEstimator", "PlaybackReference"]
 
 Canceller = Callable[[Pcm, Pcm], Pcm]
 """``cancel(mic_block, played_block) -> mic_block without the echo`` (80 ms blocks)."""
@@ -60,3 +60,48 @@ class PlaybackReference:
             if hi > lo:
                 out[lo - first : hi - first] = self._samples[lo:hi]
         return out
+
+
+class DelayEstimator:
+    """Measures how far the echo in the microphone lags the playback reference, by cross-correlation.
+
+    Fed each microphone block with the reference for the same moment (as the
+    clocks say); every ``every_blocks`` blocks of playback it correlates the
+    last ``window_s`` of microphone audio with the reference up to
+    ``max_delay_s`` earlier, and keeps the lag of a clear peak. Sound-server
+    buffers (PulseAudio, PipeWire) add delays the devices do not report; this
+    finds them. Pure numbers: no clock, no device.
+    """
+
+    def __init__(self, *, max_delay_s: float = 3.0, window_s: float = 2.0, every_blocks: int = 25,
+                 min_correlation: float = 0.2) -> None:
+        self._window = int(window_s * SAMPLE_RATE) // BLOCK_SAMPLES
+        self._extra = int(max_delay_s * SAMPLE_RATE) // BLOCK_SAMPLES
+        self._mic: list[Pcm] = []
+        self._ref: list[Pcm] = []
+        self._every, self._min = every_blocks, min_correlation
+        self._count = 0
+        self.delay_s: float | None = None
+        self.last = (0.0, 0.0)  # the latest estimate's lag (s) and normalised correlation, kept or not
+
+    def feed(self, mic: Pcm, reference: Pcm) -> float | None:
+        """Record one block pair; the current delay estimate in seconds (None until one is clear)."""
+        self._mic = (self._mic + [mic])[-self._window :]
+        self._ref = (self._ref + [reference])[-(self._window + self._extra) :]
+        if reference.any():
+            self._count += 1
+            if self._count % self._every == 0 and len(self._ref) == self._window + self._extra:
+                self._estimate()
+        return self.delay_s
+
+    def _estimate(self) -> None:
+        m = np.concatenate(self._mic).astype(np.float64)
+        r = np.concatenate(self._ref).astype(np.float64)
+        d = len(r) - len(m)
+        n = 1 << int(np.ceil(np.log2(len(r) + len(m))))
+        c = np.fft.irfft(np.fft.rfft(r, n) * np.conj(np.fft.rfft(m, n)), n)[: d + 1]  # c[k] = sum m[i] r[i + k]
+        k = int(np.argmax(np.abs(c)))
+        energy = np.sqrt(np.sum(m * m) * np.sum(r[k : k + len(m)] ** 2))
+        self.last = ((d - k) / SAMPLE_RATE, float(abs(c[k]) / energy) if energy > 0 else 0.0)
+        if energy > 0 and abs(c[k]) / energy >= self._min:
+            self.delay_s = (d - k) / SAMPLE_RATE

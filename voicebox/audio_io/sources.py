@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from voicebox.audio_io.devices import resolve_device
-from voicebox.audio_io.echo import Canceller, PlaybackReference
+from voicebox.audio_io.echo import Canceller, DelayEstimator, PlaybackReference
 from voicebox.core.audio import BLOCK_MS, BLOCK_SAMPLES, SAMPLE_RATE, AudioBlock, BlockFramer, Pcm, blocks_of, read_wav
 from voicebox.core.errors import CODE_DEVICE_LOST, CODE_DEVICE_OPEN, DeviceError
 
@@ -27,6 +27,7 @@ __all__ = ["MicrophoneSource", "StdinSource", "WavFileSource", "file_blocks"]
 
 _LOG = logging.getLogger(__name__)
 _REFERENCE_LEAD_S = 0.05
+_ECHO_LOG_BLOCKS = 25
 _TAIL_SILENCE_MS = 1500  # after a recording or stdin ends, so a command at the very end still ends
 
 
@@ -145,6 +146,8 @@ class MicrophoneSource:
         # Echo cancellation: each block less what the speaker played while it was captured.
         self._echo = (reference, canceller) if reference is not None and canceller is not None else None
         self._latency_s = 0.0
+        self._echo_energy, self._echo_blocks = [0.0, 0.0], 0
+        self._delay = DelayEstimator()  # sound servers add delays the devices do not report
         import sounddevice as sd
 
         info: Any = sd.query_devices(self.device, "input")
@@ -167,9 +170,21 @@ class MicrophoneSource:
 
     async def _cancel_echo(self, block: AudioBlock, origin: float) -> AudioBlock:
         reference, cancel = self._echo  # type: ignore[misc]
+        at = origin + block.start_ms / 1000
+        delay = self._delay.feed(block.samples, reference.window(at))
         # The reference is taken a little early: the canceller models delays after it (up to its tail), not before.
-        played = reference.window(origin + block.start_ms / 1000 - _REFERENCE_LEAD_S)
+        played = reference.window(at - (delay or 0.0) - _REFERENCE_LEAD_S)
         samples = await asyncio.to_thread(cancel, block.samples, played)
+        if played.any():  # how much the canceller takes out while the speaker plays, for the debug log
+            self._echo_energy[0] += float(np.mean(np.square(block.samples, dtype=np.float64)))
+            self._echo_energy[1] += float(np.mean(np.square(samples, dtype=np.float64)))
+            self._echo_blocks += 1
+            if self._echo_blocks % _ECHO_LOG_BLOCKS == 0:
+                before, after = self._echo_energy
+                _LOG.debug("echo canceller: %.1f dB less input over the last %d blocks of playback (delay %s s; "
+                           "last estimate %.3f s at correlation %.2f)", 10 * np.log10((before + 1.0) / (after + 1.0)),
+                           _ECHO_LOG_BLOCKS, self._delay.delay_s, *self._delay.last)
+                self._echo_energy = [0.0, 0.0]
         return AudioBlock(samples, block.start_ms)
 
     async def blocks(self) -> AsyncIterator[AudioBlock]:
