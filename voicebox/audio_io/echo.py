@@ -9,12 +9,13 @@ import numpy as np
 
 from voicebox.core.audio import BLOCK_SAMPLES, SAMPLE_RATE, Pcm
 
-__all__ = ["Canceller", "DelayEstimator", "PlaybackReference"]
+__all__ = ["REANCHOR_S", "Canceller", "DelayEstimator", "PlaybackReference"]
 
 Canceller = Callable[[Pcm, Pcm], Pcm]
 """``cancel(mic_block, played_block) -> mic_block without the echo`` (80 ms blocks)."""
 
 _KEEP_S = 4.0
+REANCHOR_S = 0.3
 
 
 class PlaybackReference:
@@ -40,6 +41,10 @@ class PlaybackReference:
         n = min(len(pcm), len(self._samples))
         with self._lock:
             end = dac_time_s + len(pcm) / SAMPLE_RATE
+            # Audio threads are woken in bursts: within REANCHOR_S of where the timeline ends, a buffer follows on
+            # from the last (the stream plays continuously); only a real gap or restart moves it to the clock.
+            if self._end_time is not None and abs(end - (self._end_time + len(pcm) / SAMPLE_RATE)) < REANCHOR_S:
+                end = self._end_time + len(pcm) / SAMPLE_RATE
             if self._end_time is not None:
                 # Samples between the last buffer and this one (a gap) read as silence; an overlap is overwritten.
                 shift = int(round((end - self._end_time) * SAMPLE_RATE))

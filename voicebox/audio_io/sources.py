@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from voicebox.audio_io.devices import resolve_device
-from voicebox.audio_io.echo import Canceller, DelayEstimator, PlaybackReference
+from voicebox.audio_io.echo import REANCHOR_S, Canceller, DelayEstimator, PlaybackReference
 from voicebox.core.audio import BLOCK_MS, BLOCK_SAMPLES, SAMPLE_RATE, AudioBlock, BlockFramer, Pcm, blocks_of, read_wav
 from voicebox.core.errors import CODE_DEVICE_LOST, CODE_DEVICE_OPEN, DeviceError
 
@@ -227,9 +227,12 @@ class MicrophoneSource:
                     chunk, captured = self._queue.popleft()
                     if resampler is not None:
                         chunk = resampler.resample_chunk(chunk)
-                    # The stream's sample 0 on the clock, from this chunk: blocks are timed from it.
+                    # The stream's sample 0 on the clock: set by the first chunk, moved only by a real jump
+                    # (callbacks come in bursts, so each chunk's own time jitters).
+                    estimate = captured - fed / SAMPLE_RATE
+                    if fed == 0 or abs(estimate - origin) >= REANCHOR_S:
+                        origin = estimate
                     fed += len(chunk)
-                    origin = captured - (fed - len(chunk)) / SAMPLE_RATE
                     ready += framer.feed(chunk)
                 for block in ready:
                     if self._echo is not None:
