@@ -138,9 +138,14 @@ class Enroller:
         return frames
 
     def _synthesize_negatives(self) -> list[Frames]:
+        import onnxruntime
+
         from voicebox.daemon.assistant import load_tts
 
         self.store.require([self.config.tts.voice])
+        # Piper draws random noise inside its model: a fixed seed makes the negatives, and so the threshold, the
+        # same on every machine.
+        onnxruntime.set_seed(0)
         tts = load_tts(self.config, self.store)
         speech = [resample(np.concatenate(list(tts.synthesize(s))), tts.sample_rate) for s in NEGATIVE_SENTENCES]
         rng = np.random.default_rng(0)
