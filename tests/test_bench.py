@@ -45,7 +45,7 @@ def test_quick_bench_prints_sane_numbers(cli: Any, model_store: object) -> None:
     proc = cli("bench", "--quick", "--json", timeout=600)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
-    steps = 3 + 2 * result["n_commands"]  # progress on stderr: start-up, each turn, each recognition, two CPU runs
+    steps = 4 + 2 * result["n_commands"]  # progress on stderr: start-up, each turn, each recognition, two CPU runs, barge-in
     assert f"voicebox bench: measuring {steps}/{steps} steps (100 %)" in proc.stderr
     for key in KEYS:
         assert key in result, key

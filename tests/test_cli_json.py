@@ -88,7 +88,7 @@ def test_every_command_accepts_json() -> None:
 
     parser = build_parser()
     extra = {"transcribe": ["x.wav"], "say": ["hi", "-o", "x.wav"], "intent": ["hi"], "eval": ["--manifest", "m"],
-             "models": ["pull"], "skills": ["new", "x"]}
+             "models": ["pull"], "skills": ["new", "x"], "wake": ["test", "x", "x.wav"]}
     for cmd in COMMANDS:
         args = parser.parse_args([cmd.name, *extra.get(cmd.name, []), "--json"])
         assert args.json is True, cmd.name

@@ -189,12 +189,13 @@ def test_microphone_overflow_drops_the_oldest_and_counts() -> None:
     mic._queue = collections.deque(maxlen=4)
     mic.dropped_blocks = 0
     mic._ready = threading.Event()
+    mic._latency_s, mic.rate = 0.0, 16000
     status = SimpleNamespace(input_overflow=False)
     for i in range(10):
         mic._callback(np.full((1280, 1), i, np.int16), 1280, None, status)
     assert len(mic._queue) == 4  # bounded: never grows
     assert mic.dropped_blocks == 6
-    assert [int(c[0]) for c in mic._queue] == [6, 7, 8, 9]  # the newest audio is kept
+    assert [int(samples[0]) for samples, _ in mic._queue] == [6, 7, 8, 9]  # the newest audio is kept
 
 
 @pytest.mark.slow

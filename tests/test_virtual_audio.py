@@ -146,3 +146,41 @@ def test_spoken_command_through_virtual_mic_is_answered_on_virtual_speaker(
     assert back.returncode == 0, back.stderr
     heard = json.loads(back.stdout)["text"]
     assert mentions_hour(heard, hours_now()), (heard, transcript, seen, log[-2000:])
+
+
+def test_wake_word_over_voicebox_own_alarm_looped_back_into_the_mic(
+        virtual_audio: dict[str, str], tmp_path: Path, model_store: object, shared_audio: Path) -> None:
+    """The speaker loops back into the microphone 60 ms late: its own alarm never wakes it, a wake word over it does."""
+    env = virtual_audio
+    command = tmp_path / "command.wav"
+    said = run_cli("say", "Set a timer for three seconds.", "-o", str(command))
+    assert said.returncode == 0, said.stderr
+    wake_word = shared_audio / "wyoming-openwakeword" / "hey_jarvis.wav"
+    feed = concat_wavs(tmp_path / "feed.wav", 0.5, wake_word, command, 2.0)
+    loop = subprocess.run(["pactl", "load-module", "module-loopback", "source=virtual_speaker.monitor",
+                           "sink=virtual_mic_feed", "latency_msec=60"], env=env, capture_output=True, text=True,
+                          check=True)
+    daemon = subprocess.Popen([sys.executable, "-m", "voicebox", "run", "--json"], env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    seen: list[dict[str, object]] = []
+    try:
+        events = _events(daemon, seen)
+        _wait_event(events, "ready", timeout=180)
+        _wait_for_recording_client(env, "virtual_mic")
+        subprocess.run(["paplay", "--device=virtual_mic_feed", str(feed)], env=env, check=True, timeout=60)
+        assert _wait_event(events, "wake", timeout=30)["model"] == "hey_jarvis"
+        intent = _wait_event(events, "intent", timeout=60)
+        assert intent["skill"] == "timers", intent
+        while True:  # the timer's reply, then its alarm and announcement, all heard back through the loop
+            started = _wait_event(events, "synthesis_started", timeout=60)
+            if "done" in str(started["text"]).lower():
+                break
+        woke_before = sum(e["event"] == "wake" for e in seen)
+        subprocess.run(["paplay", "--device=virtual_mic_feed", str(wake_word)], env=env, check=True, timeout=60)
+        assert woke_before == 1, seen  # neither the reply nor the alarm woke it
+        assert _wait_event(events, "wake", timeout=30)["model"] == "hey_jarvis"
+    finally:
+        daemon.terminate()
+        _, log = daemon.communicate(timeout=30)
+        subprocess.run(["pactl", "unload-module", loop.stdout.strip()], env=env, capture_output=True, check=False)
+    assert "echo cancellation is off" not in log, log[-2000:]

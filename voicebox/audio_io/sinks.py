@@ -7,11 +7,13 @@ import collections
 import threading
 import wave
 from pathlib import Path
+from time import monotonic
 from typing import Any, Protocol
 
 import numpy as np
 
 from voicebox.audio_io.devices import resolve_device
+from voicebox.audio_io.echo import PlaybackReference
 from voicebox.core.audio import SAMPLE_RATE, Pcm
 from voicebox.core.errors import CODE_DEVICE_LOST, CODE_DEVICE_OPEN, CODE_OUTPUT_FILE, DeviceError, Stage
 
@@ -86,8 +88,9 @@ class WavFileSink:
 class SpeakerSink:
     """A sounddevice output stream at the device's native rate; a callback pulls from a sample queue."""
 
-    def __init__(self, device: str = "", *, latency_s: float = 0.2) -> None:
+    def __init__(self, device: str = "", *, latency_s: float = 0.2, reference: PlaybackReference | None = None) -> None:
         import sounddevice as sd
+        import soxr
 
         self.device = resolve_device(device, "output")
         info: Any = sd.query_devices(self.device, "output")
@@ -97,6 +100,10 @@ class SpeakerSink:
         self._lock = threading.Lock()
         self._idle = threading.Event()
         self._idle.set()
+        # What is played goes to the echo canceller's reference too, at 16 kHz, stamped on the monotonic clock.
+        self._reference = reference
+        self._to_16k = soxr.ResampleStream(self.rate, SAMPLE_RATE, 1, dtype="int16") if self.rate != SAMPLE_RATE else None
+        self.latency_s = latency_s
         try:
             self._stream = sd.OutputStream(device=self.device, channels=1, samplerate=self.rate, dtype="int16",
                                            latency=latency_s, callback=self._callback)
@@ -122,6 +129,11 @@ class SpeakerSink:
             if not self._chunks:
                 self._idle.set()
         out[filled:] = 0
+        if self._reference is not None:
+            played = out if self._to_16k is None else self._to_16k.resample_chunk(out)
+            # Ends when this buffer ends at the converter: now plus the stream's output latency.
+            ends = monotonic() + self.latency_s + frames / self.rate
+            self._reference.played(np.asarray(played, np.int16), ends - len(played) / SAMPLE_RATE)
 
     async def write(self, pcm: Pcm) -> None:
         """Resample to the device rate and queue."""

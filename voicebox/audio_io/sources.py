@@ -13,11 +13,13 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from time import monotonic
 from typing import Any, BinaryIO
 
 import numpy as np
 
 from voicebox.audio_io.devices import resolve_device
+from voicebox.audio_io.echo import REANCHOR_S, Canceller, DelayEstimator, PlaybackReference
 from voicebox.core.audio import (
     BLOCK_MS,
     BLOCK_SAMPLES,
@@ -33,6 +35,8 @@ from voicebox.core.errors import CODE_DEVICE_LOST, CODE_DEVICE_OPEN, DeviceError
 __all__ = ["MicrophoneSource", "StdinSource", "WavFileSource", "file_blocks"]
 
 _LOG = logging.getLogger(__name__)
+_REFERENCE_LEAD_S = 0.05
+_ECHO_LOG_BLOCKS = 25
 _TAIL_SILENCE_MS = 1500  # after a recording or stdin ends, so a command at the very end still ends
 
 
@@ -161,15 +165,21 @@ class MicrophoneSource:
     Any native rate is converted to 16 kHz with a streaming soxr resampler.
     """
 
-    def __init__(self, device: str = "", *, queue_blocks: int = 64) -> None:
+    def __init__(self, device: str = "", *, queue_blocks: int = 64, reference: PlaybackReference | None = None,
+                 canceller: Canceller | None = None) -> None:
         self.device = resolve_device(device, "input")
+        # Echo cancellation: each block less what the speaker played while it was captured.
+        self._echo = (reference, canceller) if reference is not None and canceller is not None else None
+        self._latency_s = 0.0
+        self._echo_energy, self._echo_blocks = [0.0, 0.0], 0
+        self._delay = DelayEstimator()  # sound servers add delays the devices do not report
         import sounddevice as sd
 
         info: Any = sd.query_devices(self.device, "input")
         self.name = str(info["name"])
         self.rate = int(info["default_samplerate"]) or SAMPLE_RATE
         self.dropped_blocks = 0
-        self._queue: collections.deque[np.ndarray] = collections.deque(maxlen=queue_blocks)
+        self._queue: collections.deque[tuple[np.ndarray, float]] = collections.deque(maxlen=queue_blocks)
         self._ready = threading.Event()
         self._error: str = ""
 
@@ -178,8 +188,29 @@ class MicrophoneSource:
             _LOG.warning("input overflow reported by the sound device")
         if len(self._queue) == self._queue.maxlen:
             self.dropped_blocks += 1  # deque drops the oldest on append
-        self._queue.append(indata[:, 0].copy())
+        # When the chunk's first sample was captured, on the clock the speaker's reference uses.
+        captured = monotonic() - self._latency_s - frames / self.rate
+        self._queue.append((indata[:, 0].copy(), captured))
         self._ready.set()
+
+    async def _cancel_echo(self, block: AudioBlock, origin: float) -> AudioBlock:
+        reference, cancel = self._echo  # type: ignore[misc]
+        at = origin + block.start_ms / 1000
+        delay = self._delay.feed(block.samples, reference.window(at))
+        # The reference is taken a little early: the canceller models delays after it (up to its tail), not before.
+        played = reference.window(at - (delay or 0.0) - _REFERENCE_LEAD_S)
+        samples = await asyncio.to_thread(cancel, block.samples, played)
+        if played.any():  # how much the canceller takes out while the speaker plays, for the debug log
+            self._echo_energy[0] += float(np.mean(np.square(block.samples, dtype=np.float64)))
+            self._echo_energy[1] += float(np.mean(np.square(samples, dtype=np.float64)))
+            self._echo_blocks += 1
+            if self._echo_blocks % _ECHO_LOG_BLOCKS == 0:
+                before, after = self._echo_energy
+                _LOG.debug("echo canceller: %.1f dB less input over the last %d blocks of playback (delay %s s; "
+                           "last estimate %.3f s at correlation %.2f)", 10 * np.log10((before + 1.0) / (after + 1.0)),
+                           _ECHO_LOG_BLOCKS, self._delay.delay_s, *self._delay.last)
+                self._echo_energy = [0.0, 0.0]
+        return AudioBlock(samples, block.start_ms)
 
     async def blocks(self) -> AsyncIterator[AudioBlock]:
         """Yield blocks until cancelled; a device error raises :class:`DeviceError`."""
@@ -189,6 +220,7 @@ class MicrophoneSource:
         resampler = soxr.ResampleStream(self.rate, SAMPLE_RATE, 1, dtype="int16") if self.rate != SAMPLE_RATE else None
         frames = max(1, round(self.rate * BLOCK_MS / 1000))
         framer = BlockFramer()
+        fed, origin = 0, 0.0
         loop = asyncio.get_running_loop()
         wake = asyncio.Event()
 
@@ -200,6 +232,7 @@ class MicrophoneSource:
             stream = sd.InputStream(device=self.device, channels=1, samplerate=self.rate, dtype="int16",
                                     blocksize=frames, callback=notify)
             stream.start()
+            self._latency_s = float(stream.latency)
         except Exception as err:
             raise DeviceError(f"cannot open input device {self.name!r}: {err}", code=CODE_DEVICE_OPEN) from err
         warned = 0
@@ -216,11 +249,19 @@ class MicrophoneSource:
                         continue
                 ready: list[AudioBlock] = []
                 while self._queue:  # everything queued first, then the whole blocks it makes
-                    chunk = self._queue.popleft()
+                    chunk, captured = self._queue.popleft()
                     if resampler is not None:
                         chunk = resampler.resample_chunk(chunk)
+                    # The stream's sample 0 on the clock: set by the first chunk, moved only by a real jump
+                    # (callbacks come in bursts, so each chunk's own time jitters).
+                    estimate = captured - fed / SAMPLE_RATE
+                    if fed == 0 or abs(estimate - origin) >= REANCHOR_S:
+                        origin = estimate
+                    fed += len(chunk)
                     ready += framer.feed(chunk)
                 for block in ready:
+                    if self._echo is not None:
+                        block = await self._cancel_echo(block, origin)
                     yield block
                 if self.dropped_blocks > warned:
                     _LOG.warning("input queue full: dropped %d old block(s) so far", self.dropped_blocks)

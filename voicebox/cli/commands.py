@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import logging
 import sys
 import time
 from collections.abc import Coroutine, Iterator
@@ -15,6 +16,7 @@ from voicebox.act.context import SkillServices
 from voicebox.act.dispatch import Dispatcher
 from voicebox.act.followup import TextSession
 from voicebox.audio_io.devices import list_devices
+from voicebox.audio_io.echo import PlaybackReference
 from voicebox.audio_io.sinks import AudioSink, NullSink, SpeakerSink, WavFileSink
 from voicebox.audio_io.sources import MicrophoneSource, StdinSource, WavFileSource
 from voicebox.audio_io.supervise import SupervisedSink, SupervisedSource
@@ -31,14 +33,39 @@ from voicebox.models.store import list_rows
 from voicebox.remote import dialer, hub, server
 from voicebox.remote.connection import check_uri
 
-__all__ = ["CONFIG", "DEMO", "DEVICES", "INTENT", "MODELS", "RUN", "SAY", "TRANSCRIBE", "audio_sink", "audio_source"]
+__all__ = [
+    "CONFIG", "DEMO", "DEVICES", "INTENT", "MODELS", "RUN", "SAY", "TRANSCRIBE", "audio_sink", "audio_source",
+    "echo_reference",
+]
 
 
-def audio_source(spec: str, config: Config, device: str | None, realtime: bool, emit: EventSink) -> Any:
-    """The audio source ``--input`` names: mic, a WAV file, - (stdin) or none."""
+def echo_reference(args: argparse.Namespace, config: Config) -> PlaybackReference | None:
+    """The speaker's playback reference when echo cancellation applies: voicebox owns both devices, not "off"."""
+    if config.audio.echo_cancel == "off" or args.input != "mic" or args.output != "speaker":
+        return None
+    from voicebox.engines.speex_aec import speexdsp_available
+
+    if not speexdsp_available():
+        logging.getLogger("voicebox").warning("echo cancellation is off: libspeexdsp is missing "
+                                              "(apt install libspeexdsp1, or set [audio] echo_cancel = \"off\")")
+        return None
+    return PlaybackReference()
+
+
+def _canceller() -> Any:
+    from voicebox.engines.speex_aec import SpeexEchoCanceller
+
+    return SpeexEchoCanceller().process
+
+
+def audio_source(spec: str, config: Config, device: str | None, realtime: bool, emit: EventSink,
+                 reference: PlaybackReference | None = None) -> Any:
+    """The audio source ``--input`` names: mic, a WAV file, - (stdin) or none (``reference``: cancel its echo)."""
     if spec == "mic":
         name = device if device is not None else config.audio.input_device
-        return SupervisedSource(lambda: MicrophoneSource(name, queue_blocks=config.audio.queue_blocks),
+        return SupervisedSource(lambda: MicrophoneSource(name, queue_blocks=config.audio.queue_blocks,
+                                                         reference=reference,
+                                                         canceller=_canceller() if reference is not None else None),
                                 name=name or "default input", emit=emit, retry_max_s=config.audio.retry_max_s)
     if spec == "-":
         return StdinSource()
@@ -47,11 +74,12 @@ def audio_source(spec: str, config: Config, device: str | None, realtime: bool, 
     return WavFileSource(spec, realtime=realtime)
 
 
-def audio_sink(spec: str, config: Config, device: str | None, emit: EventSink) -> AudioSink:
-    """The audio sink ``--output`` names: speaker, a WAV file or none."""
+def audio_sink(spec: str, config: Config, device: str | None, emit: EventSink,
+               reference: PlaybackReference | None = None) -> AudioSink:
+    """The audio sink ``--output`` names: speaker, a WAV file or none (``reference``: what it plays goes there too)."""
     if spec == "speaker":
         name = device if device is not None else config.audio.output_device
-        return SupervisedSink(lambda: SpeakerSink(name), name=name or "default output", emit=emit,
+        return SupervisedSink(lambda: SpeakerSink(name, reference=reference), name=name or "default output", emit=emit,
                               retry_max_s=config.audio.retry_max_s)
     if spec == "none":
         return NullSink()
@@ -65,8 +93,9 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     for uri in config.hub.satellites:
         check_uri(uri, what="[hub] satellites entry")
     emit = make_emitter(args.json)
-    source = audio_source(args.input, config, args.input_device, args.realtime, emit)
-    sink = audio_sink(args.output, config, args.output_device, emit)
+    reference = echo_reference(args, config)
+    source = audio_source(args.input, config, args.input_device, args.realtime, emit, reference)
+    sink = audio_sink(args.output, config, args.output_device, emit, reference)
     realtime = args.input == "mic" or args.realtime
     try:
         assistant = Assistant(config, sink=sink, emit=emit, realtime=realtime)

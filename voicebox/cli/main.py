@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from voicebox import __version__
-from voicebox.cli import commands, measuring, satellite, service, skills
+from voicebox.cli import commands, measuring, satellite, service, skills, wake
 from voicebox.cli.command import Command
 from voicebox.cli.output import json_channel, print_json_error
 from voicebox.core.config import load_config
@@ -32,6 +32,7 @@ COMMANDS: tuple[Command, ...] = (
     commands.INTENT,
     commands.DEVICES,
     commands.MODELS,
+    wake.WAKE,
     commands.CONFIG,
     service.SERVE,
     satellite.SATELLITE,

@@ -10,7 +10,7 @@ from pathlib import Path
 from voicebox.cli.command import Command
 from voicebox.cli.output import print_json
 from voicebox.core.config import Config
-from voicebox.core.errors import CODE_EVAL_PLOT, CODE_SOAK_ARGS, MeasureError
+from voicebox.core.errors import CODE_EVAL_MANIFEST, CODE_EVAL_PLOT, CODE_SOAK_ARGS, MeasureError
 
 __all__ = ["BENCH", "EVAL", "SOAK"]
 
@@ -38,6 +38,8 @@ def _eval_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser)
     p.add_argument("--compare", action="store_true",
                    help="also measure each wake-word improvement against the bare model (slower)")
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes for wake-word scoring")
+    p.add_argument("--wake-model", action="append", default=[], metavar="NAME=WORD",
+                   help="also evaluate personal wake word NAME on the wake clips whose transcript is WORD (repeatable)")
 
 
 def cmd_eval(args: argparse.Namespace, config: Config) -> int:
@@ -51,7 +53,14 @@ def cmd_eval(args: argparse.Namespace, config: Config) -> int:
         except ImportError as err:
             raise MeasureError("--report draws plots with matplotlib, which is not installed; run: "
                                "pip install 'voicebox[eval]'", code=CODE_EVAL_PLOT) from err
-    summary, wake, rows = run_eval(args.manifest, config, compare=args.compare, workers=args.workers)
+    personal: dict[str, str] = {}
+    for spec in args.wake_model:
+        name, sep, word = spec.partition("=")
+        if not sep or not name.strip() or not word.strip():
+            raise MeasureError(f"--wake-model {spec!r}: write NAME=WORD, e.g. --wake-model my_alexa=alexa",
+                               code=CODE_EVAL_MANIFEST)
+        personal[name.strip()] = word.strip()
+    summary, wake, rows = run_eval(args.manifest, config, compare=args.compare, workers=args.workers, personal=personal)
     if args.report is not None:
         write_report(args.report, summary, wake, rows)
     if args.json:

@@ -9,7 +9,7 @@ import os
 
 from voicebox.audio_io.supervise import Backoff
 from voicebox.cli.command import Command, add_audio_arguments
-from voicebox.cli.commands import audio_sink, audio_source
+from voicebox.cli.commands import audio_sink, audio_source, echo_reference
 from voicebox.cli.output import make_emitter
 from voicebox.core.config import Config
 from voicebox.core.errors import DeviceError, NetworkError
@@ -38,8 +38,9 @@ def cmd_satellite(args: argparse.Namespace, config: Config) -> int:
     store = model_store(config)
     store.require(required_models(config, stages=("wake",)))
     wake = load_wake(config, store)
-    source = audio_source(args.input, config, args.input_device, args.realtime, emit)
-    sink = audio_sink(args.output, config, args.output_device, emit)
+    reference = echo_reference(args, config)
+    source = audio_source(args.input, config, args.input_device, args.realtime, emit, reference)
+    sink = audio_sink(args.output, config, args.output_device, emit, reference)
     token = args.token if args.token is not None else os.environ.get("VOICEBOX_HUB_TOKEN", config.hub.token)
     sat_cfg = config.satellite
 

@@ -33,6 +33,10 @@ class AudioConfig:
     volume: float = _opt(1.0, "Output volume of voicebox's own audio, 0.0-2.0.", lo=0.0, hi=2.0)
     queue_blocks: int = _opt(64, "Input blocks (80 ms each) buffered before the oldest are dropped.", lo=4, hi=10000)
     retry_max_s: float = _opt(30.0, "Longest wait between attempts to reopen a lost device, seconds.", lo=0.5, hi=3600)
+    echo_cancel: str = _opt(
+        "auto", "Remove voicebox's own audio from the microphone (Speex, needs libspeexdsp): auto = where voicebox plays "
+        "to the speaker and listens to the microphone itself; off = never (e.g. with PulseAudio's module-echo-cancel).",
+        choices=("auto", "off"))
 
 
 @dataclass(frozen=True, slots=True)

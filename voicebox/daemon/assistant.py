@@ -76,9 +76,13 @@ def load_wake(config: Config, store: ModelStore) -> Any:
     _skip_verifier_training()
     from voicebox.engines.openwakeword import OpenWakeWordDetector
     from voicebox.hear.wake import GainControl
+    from voicebox.models.personal import is_personal, read_personal
 
+    # Personal wake words (``voicebox wake enroll``) are matched on the same front end as the pre-trained models.
+    personal = {name: read_personal(store.dir(name)) for name in config.wake.models
+                if is_personal(store.catalogue, name)}
     return OpenWakeWordDetector(
-        {name: _onnx_file(store, name) for name in config.wake.models},
+        {name: _onnx_file(store, name) for name in config.wake.models if name not in personal},
         store.file("wake_features", "melspectrogram.onnx"),
         store.file("wake_features", "embedding_model.onnx"),
         threads=config.wake.threads,
@@ -87,6 +91,7 @@ def load_wake(config: Config, store: ModelStore) -> Any:
         vad_path=store.file("silero_vad", "silero_vad.onnx"),
         gain=GainControl(max_gain_db=config.wake.max_gain_db) if config.wake.gain_control else None,
         silence_dbfs=config.wake.silence_dbfs if config.wake.silence_dbfs > -120 else None,
+        personal={name: (m.templates, m.threshold) for name, m in personal.items()},
     )
 
 

@@ -15,6 +15,7 @@ from voicebox.core.audio import BLOCK_SAMPLES, Pcm
 from voicebox.core.deferred import defer_import
 from voicebox.core.errors import CODE_WAKE_BLOCK, CODE_WAKE_ENGINE, WakeError
 from voicebox.engines.onnx import cpu_session
+from voicebox.hear.personal import PersonalMatcher, score_of
 from voicebox.hear.wake import GainControl, SilenceGate, block_dbfs
 
 __all__ = ["OpenWakeWordDetector"]
@@ -29,7 +30,13 @@ def _run(session: Any, input_name: str, x: np.ndarray) -> Any:
 
 
 class OpenWakeWordDetector:
-    """Scores 80 ms blocks with openWakeWord's ONNX models (one shared feature front-end)."""
+    """Scores 80 ms blocks with openWakeWord's ONNX models (one shared feature front-end).
+
+    ``personal`` wake words (name -> enrolled templates and threshold
+    distance, see :mod:`voicebox.hear.personal`) are matched on the same
+    front end's embeddings, alongside or without pre-trained models; the
+    VAD gate and noise suppression apply to the pre-trained models.
+    """
 
     def __init__(
         self,
@@ -43,6 +50,7 @@ class OpenWakeWordDetector:
         vad_path: Path | None = None,
         gain: GainControl | None = None,
         silence_dbfs: float | None = None,
+        personal: dict[str, tuple[tuple[np.ndarray, ...], float]] | None = None,
     ) -> None:
         defer_import("requests")  # a no-op once it is imported
         try:
@@ -56,7 +64,11 @@ class OpenWakeWordDetector:
                 raise WakeError("[wake] noise_suppression needs speexdsp-ns; run: pip install speexdsp-ns "
                                 "(or set noise_suppression = false)", code=CODE_WAKE_ENGINE) from err
         self._gain = gain
+        personal = personal or {}
+        if not models and not personal:
+            raise WakeError("no wake-word model to load: set [wake] models", code=CODE_WAKE_ENGINE)
         try:
+            # openWakeWord's Model, given no models, loads every pre-trained one: the front end alone then.
             self._model = oww_model.Model(
                 wakeword_models=[str(p) for p in models.values()],
                 inference_framework="onnx",
@@ -64,11 +76,16 @@ class OpenWakeWordDetector:
                 embedding_model_path=str(embedding_path),
                 enable_speex_noise_suppression=noise_suppression,
                 ncpu=threads,
-            )
+            ) if models else None
+            from openwakeword.utils import AudioFeatures
+
+            self._pp = self._model.preprocessor if self._model is not None else AudioFeatures(
+                str(melspec_path), str(embedding_path), ncpu=threads, inference_framework="onnx")
             self._own_sessions(models, melspec_path, embedding_path, threads)
         except Exception as err:
             raise WakeError(f"could not load wake-word models: {err}", code=CODE_WAKE_ENGINE) from err
-        if vad_threshold > 0 and vad_path is not None:
+        self._personal = {name: (PersonalMatcher(t), threshold) for name, (t, threshold) in personal.items()}
+        if self._model is not None and vad_threshold > 0 and vad_path is not None:
             # Set up after construction: openWakeWord would look for its own copy of the VAD model.
             from openwakeword.vad import VAD
 
@@ -77,11 +94,12 @@ class OpenWakeWordDetector:
         # openWakeWord keeps 10 s of raw audio in a deque and copies all of it to a list every block, although
         # the mel front end reads only the newest block plus 480 samples: a short buffer gives the same scores
         # at about three quarters of the CPU time.
-        self._model.preprocessor.raw_data_buffer = deque(maxlen=_RAW_KEEP)
+        self._pp.raw_data_buffer = deque(maxlen=_RAW_KEEP)
         self._names = {Path(p).stem: name for name, p in models.items()}
-        self._zeros = {name: 0.0 for name in models}
+        self._zeros = {name: 0.0 for name in [*models, *personal]}
         # Skipping the networks on silence is exact only when nothing else keeps per-block state.
-        n_features = max(self._model.model_inputs.values())
+        n_features = max([*(self._model.model_inputs.values() if self._model else ()),
+                          *(len(t) for templates, _ in personal.values() for t in templates)])
         self._gate: SilenceGate | None = None
         if silence_dbfs is not None and not noise_suppression and not (vad_threshold > 0 and vad_path):
             # A score sees n_features embeddings, each made from 76 mel frames (9.5 blocks) ending at its block.
@@ -96,14 +114,17 @@ class OpenWakeWordDetector:
 
         Its Model builds its sessions itself, so they are replaced after the fact: same files, same threads.
         """
-        pp = self._model.preprocessor
+        pp = self._pp
         pp.melspec_model = cpu_session(melspec_path, threads)
         pp.embedding_model = cpu_session(embedding_path, threads)  # the predict lambdas look these up per call
-        for key in list(self._model.models):
+        model = self._model
+        if model is None:
+            return
+        for key in list(model.models):
             path = next(p for p in models.values() if p.stem == key)
             session = cpu_session(path)
-            self._model.models[key] = session
-            self._model.model_prediction_function[key] = functools.partial(_run, session, session.get_inputs()[0].name)
+            model.models[key] = session
+            model.model_prediction_function[key] = functools.partial(_run, session, session.get_inputs()[0].name)
 
     def process(self, block: Pcm) -> dict[str, float]:
         """Scores for each model (names as configured, e.g. ``hey_jarvis``)."""
@@ -117,21 +138,34 @@ class OpenWakeWordDetector:
             return dict(self._zeros)
         if self._gain is not None:
             block = self._gain.apply(block)
-        if self._n_skipped:
-            self._catch_up()
-        raw = self._model.predict(block)
-        return {self._names.get(k, k): float(v) for k, v in raw.items()}
+        caught_up = self._catch_up() if self._n_skipped else 0
+        if self._model is not None:
+            raw = self._model.predict(block)
+        else:
+            raw = {}
+            self._pp(block)
+        scores = {self._names.get(k, k): float(v) for k, v in raw.items()}
+        if self._personal:
+            rows = self._pp.feature_buffer[-(caught_up + 1):]
+            for name, (matcher, threshold) in self._personal.items():
+                distance = float("inf")
+                if caught_up:
+                    matcher.reset()
+                for row in rows:
+                    distance = matcher.feed(np.asarray(row, np.float32))
+                scores[name] = score_of(distance, threshold)
+        return scores
 
-    def _catch_up(self) -> None:
+    def _catch_up(self) -> int:
         """Run the skipped blocks' features now, as far back as the models will look.
 
         The kept blocks go through the mel front end one by one, exactly as
         openWakeWord's streaming path would have (the oldest only supplies the
         context of the next), then the embeddings the models still need are
         made in one batch: every score after the gate opens equals the one an
-        ungated detector gives.
+        ungated detector gives. Returns how many feature rows it added.
         """
-        pp = self._model.preprocessor
+        pp = self._pp
         for block in self._skipped:
             pp._buffer_raw_data(block)
             pp._streaming_melspectrogram(BLOCK_SAMPLES)
@@ -142,8 +176,11 @@ class OpenWakeWordDetector:
             windows = np.stack([mel[e - _MEL_WINDOW : e] for e in ends]).astype(np.float32)[..., None]
             embeddings = pp.embedding_model_predict(windows).reshape(n, -1)
             pp.feature_buffer = np.vstack((pp.feature_buffer, embeddings))[-pp.feature_buffer_max_len :]
+        else:
+            n = 0
         self._skipped.clear()
         self._n_skipped = 0
+        return int(n)
 
     def stream(self) -> OpenWakeWordDetector:
         """A detector for another audio stream over the same loaded models (their sessions are thread-safe).
@@ -152,17 +189,23 @@ class OpenWakeWordDetector:
         silence gate, gain, and the VAD's and noise suppressor's state.
         """
         twin = copy.copy(self)
-        model = twin._model = copy.copy(self._model)
-        model.preprocessor = copy.copy(self._model.preprocessor)
-        if getattr(model, "speex_ns", None) is not None:
-            from speexdsp_ns import NoiseSuppression
+        if self._model is not None:
+            model = twin._model = copy.copy(self._model)
+            model.preprocessor = copy.copy(self._model.preprocessor)
+            if getattr(model, "speex_ns", None) is not None:
+                from speexdsp_ns import NoiseSuppression
 
-            model.speex_ns = NoiseSuppression.create(160, 16000)
-        if getattr(model, "vad", None) is not None:
-            model.vad = copy.copy(self._model.vad)
-            model.vad.prediction_buffer = deque(maxlen=model.vad.prediction_buffer.maxlen)
-            model.vad.reset_states()
-        model.preprocessor.raw_data_buffer = deque(maxlen=_RAW_KEEP)
+                model.speex_ns = NoiseSuppression.create(160, 16000)
+            if getattr(model, "vad", None) is not None:
+                model.vad = copy.copy(self._model.vad)
+                model.vad.prediction_buffer = deque(maxlen=model.vad.prediction_buffer.maxlen)
+                model.vad.reset_states()
+            twin._pp = model.preprocessor
+        else:
+            twin._pp = copy.copy(self._pp)
+        twin._pp.raw_data_buffer = deque(maxlen=_RAW_KEEP)
+        twin._personal = {name: (copy.deepcopy(matcher), threshold) for name, (matcher, threshold)
+                          in self._personal.items()}
         twin._gate = copy.deepcopy(self._gate)
         twin._gain = copy.deepcopy(self._gain)
         twin._skipped = deque(maxlen=self._skipped.maxlen)
@@ -171,7 +214,12 @@ class OpenWakeWordDetector:
 
     def reset(self) -> None:
         """Clear the model's score history and feature buffers."""
-        self._model.reset()
+        if self._model is not None:
+            self._model.reset()
+        else:
+            self._pp.reset()
+        for matcher, _ in self._personal.values():
+            matcher.reset()
         self._skipped.clear()
         self._n_skipped = 0
         if self._gate is not None:

@@ -36,7 +36,8 @@ SYNTH_COMMANDS = ("what time is it", "what's the date today", "what day is it", 
 # key: (comparison, target); medians unless named otherwise.
 TARGETS = {"e2e_ms_intent": ("<=", 500.0), "e2e_ms_silence": ("<=", 1200.0), "asr_ms": ("<=", 150.0),
            "tts_first_audio_ms": ("<=", 120.0), "wake_cpu_percent": ("<=", 3.0), "rss_mb": ("<=", 400.0),
-           "startup_s": ("<=", 3.0)}
+           "startup_s": ("<=", 3.0), "barge_in_wake_rate": (">=", 0.9), "barge_in_stop_rate": (">=", 0.9),
+           "self_wakes": ("<=", 0)}
 _TAIL_S = 4.0  # longest trailing silence fed after a command before giving up on the turn
 _NOISE_RMS = 30.0  # a quiet room (-61 dBFS), not digital silence
 _BUSY_RMS = 330.0  # a fan or a far-off TV (-40 dBFS): above the wake-word silence gate, so the networks always run
@@ -254,8 +255,8 @@ def run_bench(config: Config, *, quick: bool = False) -> dict[str, Any]:
         clips += synthesized_clips(engines, SYNTH_COMMANDS[:1] if quick else SYNTH_COMMANDS)
         # Three turns (one not understood, with its long reply): a daemon's peak comes from successive turns' buffers.
         turns_audio = [part for clip in (clips[-1], clips[0], clips[-1]) for part in (wake, clip.pcm, _noise(1.5))]
-        # Steps: the start-up run, each command's turn, each command's recognition, the two idle CPU runs.
-        with Progress(3 + 2 * len(clips), "voicebox bench", "measuring", unit="steps") as bar:
+        # Steps: the start-up run, each command's turn, each command's recognition, the two idle CPU runs, barge-in.
+        with Progress(4 + 2 * len(clips), "voicebox bench", "measuring", unit="steps") as bar:
             startup_s, rss_mb = measure_startup(config, np.concatenate(turns_audio))
             bar.update()
             turns = []
@@ -267,15 +268,29 @@ def run_bench(config: Config, *, quick: bool = False) -> dict[str, Any]:
             bar.update()
             wake_cpu_busy = asyncio.run(measure_wake_cpu(engines, config, 3.0 if quick else 10.0, _BUSY_RMS))
             bar.update()
+            barge_in = _barge_in(engines, config, wake, notes)
+            bar.update()
     finally:
         engines.close()
     result = summarize(turns, asr_rows)
     result.update(wake_cpu_percent=round(wake_cpu, 2), wake_cpu_percent_noisy=round(wake_cpu_busy, 2),
-                  rss_mb=round(rss_mb, 1), startup_s=round(startup_s, 2),
+                  rss_mb=round(rss_mb, 1), startup_s=round(startup_s, 2), **barge_in,
                   bench_s=round(time.perf_counter() - began, 1), quick=quick, notes=notes,
                   clips=[{**t, **{k: a[k] for k in ("text", "window", "ms", "full_text", "full_ms")}}
                          for t, a in zip(turns, asr_rows, strict=True)])
     return result
+
+
+def _barge_in(engines: Engines, config: Config, wake: Pcm, notes: list[str]) -> dict[str, Any]:
+    """The barge-in figures over a simulated echo path (see :mod:`voicebox.measure.barge_in`), when Speex is here."""
+    from voicebox.engines.speex_aec import speexdsp_available
+    from voicebox.measure.barge_in import measure_barge_in
+    from voicebox.speak.sounds import alarm_clock
+
+    if not speexdsp_available():
+        notes.append("barge-in not measured: the echo canceller needs libspeexdsp (apt install libspeexdsp1)")
+        return {"barge_in_wake_rate": None, "barge_in_stop_rate": None, "self_wakes": None}
+    return measure_barge_in(engines.wake, engines.tts, config, wake, alarm_clock())
 
 
 def print_table(result: dict[str, Any]) -> None:

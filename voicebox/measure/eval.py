@@ -12,6 +12,7 @@ import numpy as np
 
 from voicebox.core.audio import BLOCK_SAMPLES
 from voicebox.core.config import Config
+from voicebox.core.errors import CODE_EVAL_MANIFEST, MeasureError
 from voicebox.daemon.assistant import load_asr, load_skill_set, model_store
 from voicebox.measure.eval_data import Clip, clip_stream, load_pcm, mix_at_snr, read_manifest, wake_model_for
 from voicebox.measure.eval_wake import FrontEnd, ModelFiles, ScoreJob, WakeResult, WakeRule, evaluate_rule, score_streams
@@ -59,21 +60,46 @@ def _has_speex() -> bool:
     return True
 
 
+def _personal_positives(clips: list[Clip], config: Config, personal: dict[str, str],
+                        log: Any) -> list[tuple[Clip, str]]:
+    """Each personal model's positives: wake clips whose transcript is its word, less those it was enrolled from."""
+    if not personal:
+        return []
+    from voicebox.daemon.personal_wake import clip_digest, is_personal, load_personal
+
+    store = model_store(config)
+    out: list[tuple[Clip, str]] = []
+    for name, word in personal.items():
+        if not is_personal(store.catalogue, name):
+            raise MeasureError(f"--wake-model {name}={word}: {name!r} is not a personal wake word in {store.root}; "
+                               f"make it with: voicebox wake enroll {name} CLIP.wav ...", code=CODE_EVAL_MANIFEST)
+        enrolled = set(load_personal(store, name).meta.get("clips", ()))
+        mine = [c for c in clips if c.kind == "wake" and c.transcript.lower().strip() == word.lower().strip()]
+        kept = [c for c, pcm in zip(mine, load_pcm(mine), strict=True) if clip_digest(pcm) not in enrolled]
+        log(f"wake word: {name} ({word!r}): {len(kept)} positive clips ({len(mine) - len(kept)} it was enrolled from "
+            "left out)")
+        out += [(c, name) for c in kept]
+    return out
+
+
 def _wake_results(clips: list[Clip], config: Config, rules: list[WakeRule], workers: int,
-                  log: Any) -> dict[str, list[WakeResult]]:
-    positives = [(c, wake_model_for(c.transcript)) for c in clips if c.kind == "wake"]
-    positives = [(c, m) for c, m in positives if m is not None]
+                  log: Any, personal: dict[str, str] | None = None) -> dict[str, list[WakeResult]]:
+    built_in = [(c, wake_model_for(c.transcript)) for c in clips if c.kind == "wake"]
+    mine = _personal_positives(clips, config, personal or {}, log)
+    positives: list[tuple[Clip, str]] = [(c, m) for c, m in built_in if m is not None] + mine
     negatives = [c for c in clips if c.kind == "negative"]
-    models = sorted({m for _, m in positives if m is not None})
+    models = sorted({m for _, m in positives})
     if not models or not negatives:
         log(f"wake word: skipped ({len(positives)} positive clips, {len(negatives)} negative clips)")
         return {}
     store = model_store(config)
+    pretrained = [m for m in models if m not in (personal or {})]
     store.require(["wake_features", "silero_vad", *models])
     from voicebox.daemon.assistant import _onnx_file
 
-    files = ModelFiles({m: _onnx_file(store, m) for m in models}, store.file("wake_features", "melspectrogram.onnx"),
-                       store.file("wake_features", "embedding_model.onnx"), store.file("silero_vad", "silero_vad.onnx"))
+    files = ModelFiles({m: _onnx_file(store, m) for m in pretrained}, store.file("wake_features", "melspectrogram.onnx"),
+                       store.file("wake_features", "embedding_model.onnx"), store.file("silero_vad", "silero_vad.onnx"),
+                       {m: store.dir(m) for m in personal or {}})
     log(f"wake word: reading {len(positives)} positive and {len(negatives)} negative clips")
     pos = clip_stream(load_pcm([c for c, _ in positives]))
     neg_pcm = load_pcm(negatives)
@@ -163,13 +189,17 @@ def intent_scores(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run_eval(manifest: Path, config: Config, *, compare: bool = False, workers: int = 2,
-             log: Any = None) -> tuple[dict[str, Any], dict[str, list[WakeResult]], list[dict[str, Any]]]:
-    """Everything ``voicebox eval`` measures: the JSON summary, the wake results per rule, the ASR rows."""
+             log: Any = None,
+             personal: dict[str, str] | None = None) -> tuple[dict[str, Any], dict[str, list[WakeResult]], list[dict[str, Any]]]:
+    """Everything ``voicebox eval`` measures: the JSON summary, the wake results per rule, the ASR rows.
+
+    ``personal`` maps personal wake words to the transcript of their positive clips (``--wake-model NAME=WORD``).
+    """
     log = log or (lambda msg: print(f"voicebox eval: {msg}", file=sys.stderr, flush=True))
     started = time.perf_counter()
     clips = read_manifest(manifest)
     rules = comparison_rules(config) if compare else [default_rule(config)]
-    wake = _wake_results(clips, config, rules, max(1, workers), log)
+    wake = _wake_results(clips, config, rules, max(1, workers), log, personal)
     spoken = _asr_and_intents(clips, config, log)
     default = {r.model: r for r in wake.get("default", [])}
     summary: dict[str, Any] = {

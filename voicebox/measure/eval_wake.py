@@ -47,6 +47,7 @@ class ModelFiles:
     melspec: Path
     embedding: Path
     vad: Path
+    personal: dict[str, Path] = field(default_factory=dict)  # personal wake word -> its folder in the store
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,16 +66,19 @@ def _run_job(job: ScoreJob) -> tuple[str, str, dict[str, Scores], Scores | None]
 
     from voicebox.engines.openwakeword import OpenWakeWordDetector
     from voicebox.hear.wake import GainControl
+    from voicebox.models.personal import read_personal
 
+    personal = {name: read_personal(folder) for name, folder in job.files.personal.items()}
     fe = job.front_end
     np.random.seed(0)  # openWakeWord starts its feature history from random audio: same start, same scores
     detector = OpenWakeWordDetector(job.files.models, job.files.melspec, job.files.embedding,
                                     noise_suppression=fe.noise_suppression, silence_dbfs=fe.silence_dbfs,
-                                    gain=GainControl(max_gain_db=fe.max_gain_db) if fe.gain else None)
+                                    gain=GainControl(max_gain_db=fe.max_gain_db) if fe.gain else None,
+                                    personal={n: (m.templates, m.threshold) for n, m in personal.items()})
     vad = VAD(model_path=str(job.files.vad), n_threads=1) if job.with_vad else None
     blocks = BlockFramer().feed(job.pcm)  # whole blocks only: a tail short of one is not scored
     n = len(blocks)
-    scores = {name: np.zeros(n, np.float32) for name in job.files.models}
+    scores = {name: np.zeros(n, np.float32) for name in [*job.files.models, *job.files.personal]}
     speech = np.zeros(n, np.float32) if vad is not None else None
     for i, block in enumerate(b.samples for b in blocks):
         for name, value in detector.process(block).items():

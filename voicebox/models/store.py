@@ -40,7 +40,12 @@ class ModelStore:
 
     def __init__(self, root: Path, catalogue: dict[str, ModelInfo] | None = None) -> None:
         self.root = Path(root).expanduser()
-        self.catalogue = catalogue if catalogue is not None else load_catalogue()
+        self.catalogue = dict(catalogue if catalogue is not None else load_catalogue())
+        from voicebox.models.personal import personal_infos
+
+        # Personal wake words live in the store beside the catalogue's models; a catalogue name always wins.
+        for name, info in personal_infos(self.root).items():
+            self.catalogue.setdefault(name, info)
 
     def info(self, name: str) -> ModelInfo:
         """The catalogue entry for ``name``."""
@@ -48,7 +53,8 @@ class ModelStore:
             return self.catalogue[name]
         except KeyError:
             known = ", ".join(self.catalogue)
-            raise ModelError(f"unknown model {name!r}; known models: {known}", code=CODE_MODEL_UNKNOWN) from None
+            raise ModelError(f"unknown model {name!r}; known models: {known} (a wake word of your own: "
+                             f"voicebox wake enroll {name} CLIP.wav ...)", code=CODE_MODEL_UNKNOWN) from None
 
     def dir(self, name: str) -> Path:
         """The folder that holds model ``name`` (whether or not it is installed)."""
@@ -125,6 +131,10 @@ class ModelStore:
         todo = [i for i in infos if self._check(i)[0] != "installed"]
         if not todo:
             return []
+        personal = [i.name for i in todo if not i.sources]
+        if personal:
+            raise ModelError(f"personal wake word(s) {', '.join(personal)} in {self.root} cannot be fetched; "
+                             f"enrol again: voicebox wake enroll {personal[0]} CLIP.wav ...", code=CODE_MODEL_CORRUPT)
         from voicebox.models.fetch import fetch_models  # lazily: keeps start-up imports small
 
         return fetch_models(self.root, todo, progress=progress, allow_unverified=allow_unverified, source=source)
