@@ -9,10 +9,12 @@ import inspect
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from voicebox.act.llm import SKILL_NAME as LLM_SKILL
+from voicebox.act.llm import LlmFallback
 from voicebox.act.loader import LoadedSkill
 from voicebox.skill import Job, Response
 from voicebox.understand.intent import IntentMatch, IntentRecognizer
@@ -31,6 +33,7 @@ class DispatchResult:
     response: Response
     status: str
     compute_ms: float
+    sentences: AsyncGenerator[str, None] | None = None  # an answer still being written (the language model's), to speak
 
 
 class Dispatcher:
@@ -150,10 +153,12 @@ def _ms(start: float) -> float:
 class TextSession:
     """Typed conversation without audio (``voicebox intent``): match, dispatch, follow-ups, "repeat that"."""
 
-    def __init__(self, recognizer: IntentRecognizer, dispatcher: Dispatcher, host: Any = None) -> None:
+    def __init__(self, recognizer: IntentRecognizer, dispatcher: Dispatcher, host: Any = None,
+                 llm: LlmFallback | None = None) -> None:
         self._recognizer = recognizer
         self._dispatcher = dispatcher
         self._host = host
+        self._llm = llm  # answers (or routes) what no sentence matched; None = not configured
         self._awaiting: tuple[str, str] | None = None
 
     async def answer(self, text: str) -> dict[str, Any]:
@@ -169,6 +174,13 @@ class TextSession:
             result = await self._dispatcher.handle_reply(skill, handler, text)
             out = {"skill": skill, "intent": handler, "slots": {}, "speech": result.response.speech}
         else:
+            if match is None and self._llm is not None:
+                match = await self._llm_match(text)
+                if match is None and self._llm.config.answer:
+                    speech = await self._llm.answer(text, lambda event: None)
+                    if self._host is not None:
+                        self._host.last_reply = speech
+                    return {"skill": LLM_SKILL, "intent": "answer", "slots": {}, "speech": speech}
             if match is None:
                 return {"skill": None, "intent": None, "slots": {}, "speech": NOT_UNDERSTOOD}
             result = await self._dispatcher.handle(match)
@@ -180,3 +192,8 @@ class TextSession:
         if response.speech and self._host is not None:
             self._host.last_reply = response.speech
         return out
+
+    async def _llm_match(self, text: str) -> IntentMatch | None:
+        if self._llm is None or not self._llm.config.intents:
+            return None
+        return await self._llm.map_intent(text, self._recognizer, lambda event: None)

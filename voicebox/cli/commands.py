@@ -21,7 +21,7 @@ from voicebox.core.audio import SAMPLE_RATE, resample, write_wav
 from voicebox.core.config import Config, render_defaults
 from voicebox.core.errors import CODE_AUDIO_MISSING, CODE_OUTPUT_FILE, CODE_TTS_EMPTY, AudioError, DeviceError
 from voicebox.core.events import Event, EventSink
-from voicebox.daemon.assistant import Assistant, load_asr, load_skill_set, load_tts, model_store, required_models
+from voicebox.daemon.assistant import Assistant, load_asr, load_llm, load_skill_set, load_tts, model_store, required_models
 from voicebox.daemon.lifecycle import serve
 from voicebox.models.catalogue import default_model_names
 from voicebox.models.store import list_rows
@@ -181,7 +181,8 @@ def cmd_intent(args: argparse.Namespace, config: Config) -> int:
     skills, recognizer = load_skill_set(config, services=services)
     dispatcher = Dispatcher(skills, timeout_s=config.skills.timeout_s)
     lines = sys.stdin if args.text == "-" else [args.text]
-    answer = TextSession(recognizer, dispatcher, services.host).answer
+    llm = load_llm(config, model_store(config))
+    answer = TextSession(recognizer, dispatcher, services.host, llm=llm).answer
 
     async def run_all() -> None:
         for line in lines:

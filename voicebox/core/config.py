@@ -155,6 +155,43 @@ class DebugConfig:
                                 lo=1.0, hi=100_000.0)
 
 
+_LLM_PROMPT = ("You are a voice assistant answering out loud. Answer in one or two short sentences, plainly, "
+               "without lists or markup. You cannot act on anything: never say that you did, set, turned, "
+               "started or sent something.")
+
+
+@dataclass(frozen=True, slots=True)
+class LlmConfig:
+    """[llm] a language model for what no skill matched: off unless ``model`` or ``url`` is set."""
+
+    model: str = _opt("", "Local model: a catalogue name (`voicebox models pull gemma3-270m`) or a path to a "
+                      ".gguf file (needs `pip install xllamacpp`); empty = no local model.")
+    url: str = _opt("", "Or an OpenAI-compatible server (llama.cpp, Ollama), e.g. http://192.168.1.20:8080/v1; "
+                    "only this host is contacted, and only a loopback or private-network address unless "
+                    "allow_remote = true.")
+    allow_remote: bool = _opt(False, "Allow a `url` on the internet (questions then leave your network).")
+    api_key_file: str = _opt("", "File holding the server's API key (sent as a bearer token, never logged).")
+    server_model: str = _opt("", "Model name sent to the server with `url` (some servers need one).")
+    answer: bool = _opt(True, "Answer questions no skill matched.")
+    intents: bool = _opt(False, "First try to map a command no sentence matched to a skill's intent "
+                         "(grammar-constrained JSON), then run it through the skills as usual.")
+    max_words: int = _opt(40, "Longest spoken answer, words; the model is stopped there.", lo=5, hi=400)
+    system_prompt: str = _opt(_LLM_PROMPT, "What the model is told before each question.")
+    timeout_s: float = _opt(10.0, "Give up on an answer (or a silent server) after this long, seconds.",
+                            lo=0.5, hi=300.0)
+    threads: int = _opt(1, "CPU threads for a local model.", lo=1, hi=64)
+    chat_template: bool = _opt(False, "Local model: use the model's own chat template (instruct models); "
+                               "off = a plain question-and-answer prompt, which base models need.")
+
+    def check(self, source: str) -> None:
+        """A ``model`` and a ``url`` exclude each other; a ``url`` must be http(s)."""
+        if self.model and self.url:
+            raise ConfigError(f"{source}: [llm] model and [llm] url are both set; keep one (a local model, or a "
+                              "server on your network)")
+        if self.url and not self.url.startswith(("http://", "https://")):
+            raise ConfigError(f"{source}: [llm] url = {self.url!r} must start with http:// or https://")
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """The whole configuration; ``skill`` holds each skill's own table (``[skill.NAME]``)."""
@@ -170,6 +207,7 @@ class Config:
     hub: HubConfig = field(default_factory=HubConfig)
     satellite: SatelliteConfig = field(default_factory=SatelliteConfig)
     debug: DebugConfig = field(default_factory=DebugConfig)
+    llm: LlmConfig = field(default_factory=LlmConfig)
     skill: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = "<defaults>"
 
@@ -194,6 +232,7 @@ SECTIONS: dict[str, type] = {
     "hub": HubConfig,
     "satellite": SatelliteConfig,
     "debug": DebugConfig,
+    "llm": LlmConfig,
 }
 
 
@@ -257,7 +296,11 @@ def _build_section(name: str, cls: type, table: dict[str, Any], source: str) -> 
             allowed = ", ".join(sorted(known))
             raise ConfigError(f"{source}: unknown key [{name}] {key}; allowed keys in [{name}]: {allowed}")
         values[key] = _check_value(source, f"[{name}] {key}", value, hints[key], known[key].metadata)
-    return cls(**values)
+    section = cls(**values)
+    check = getattr(section, "check", None)
+    if check is not None:
+        check(source)
+    return section
 
 
 def load_config(path: str | Path | None = None, *, required: bool = False) -> Config:
