@@ -115,16 +115,15 @@ class LlmFallback:
                 async with aclosing(self._pieces(self.question(text), run)) as pieces:
                     async for piece in pieces:
                         for sentence in buffer.add(piece):
-                            out = self._keep(sentence, words)
+                            out = self._fit(sentence, words)
                             if out is None:
-                                continue
-                            words += len(out.split())
-                            said = True
-                            yield out
-                            if words >= self.config.max_words:
                                 return
-                last = self._keep(buffer.finish(), words)
-                if last is not None:
+                            if out:
+                                words += len(out.split())
+                                said = True
+                                yield out
+                last = self._fit(buffer.finish(), words)
+                if last:
                     said = True
                     yield last
                 if not said:
@@ -133,16 +132,18 @@ class LlmFallback:
             finally:
                 emit(run.event(self.model.name, "answer", stopped))
 
-    def _keep(self, sentence: str, words: int) -> str | None:
-        """``sentence`` as it may be said after ``words`` words, or ``None`` (empty, a claim, or past the cap)."""
+    def _fit(self, sentence: str, words: int) -> str | None:
+        """``sentence`` as it may be said after ``words`` words: "" to skip it (empty, or a claim to have done
+        something), ``None`` when the answer is over (``max_words`` reached: a first sentence is cut, a later one
+        left out)."""
         sentence = sentence.strip()
         if not sentence or claims_action(sentence) or not re.search(r"\w", sentence):
-            return None
+            return ""
         room = self.config.max_words - words
         parts = sentence.split()
         if len(parts) <= room:
             return sentence
-        if words > 0:  # a later sentence that does not fit is left out, not cut
+        if words > 0:
             return None
         return " ".join(parts[:room]).rstrip(",;:") + "."
 

@@ -29,8 +29,8 @@ _MAX_LINE = 1 << 20
 class Endpoint:
     """A checked server address: where to connect, and what to call the host in requests."""
 
-    def __init__(self, scheme: str, host: str, port: int, path: str, address: str) -> None:
-        self.scheme, self.host, self.port, self.path, self.address = scheme, host, port, path, address
+    def __init__(self, scheme: str, host: str, port: int, path: str, addresses: tuple[str, ...]) -> None:
+        self.scheme, self.host, self.port, self.path, self.addresses = scheme, host, port, path, addresses
 
     def __repr__(self) -> str:
         return f"{self.scheme}://{self.host}:{self.port}{self.path}"
@@ -67,7 +67,7 @@ def check_endpoint(url: str, *, allow_remote: bool, resolve: Resolver = socket.g
         raise LlmError(f"[llm] url = {url!r} is not on this machine or a private network ({remote[0]}): questions "
                        "would leave your network. Use a server on your own network, or set [llm] allow_remote = true",
                        code=CODE_LLM_REFUSED)
-    return Endpoint(parts.scheme, parts.hostname, port, parts.path.rstrip("/"), addresses[0])
+    return Endpoint(parts.scheme, parts.hostname, port, parts.path.rstrip("/"), tuple(addresses))
 
 
 class OpenAiChatModel:
@@ -84,10 +84,22 @@ class OpenAiChatModel:
         return f"OpenAiChatModel({self.endpoint!r}, model={self._model!r})"
 
     def _connection(self) -> http.client.HTTPConnection:
+        """A connection to the first checked address that answers ("localhost" may be ::1 and 127.0.0.1)."""
         ep = self.endpoint
         if ep.scheme == "https":  # the certificate is checked against the name, so connect by name
-            return http.client.HTTPSConnection(ep.host, ep.port, timeout=self._timeout_s)
-        return http.client.HTTPConnection(ep.address, ep.port, timeout=self._timeout_s)
+            conn: http.client.HTTPConnection = http.client.HTTPSConnection(ep.host, ep.port, timeout=self._timeout_s)
+            conn.connect()
+            return conn
+        failure: OSError = OSError("no address")
+        for address in ep.addresses:
+            conn = http.client.HTTPConnection(address, ep.port, timeout=self._timeout_s)
+            try:
+                conn.connect()
+            except OSError as err:
+                failure = err
+                continue
+            return conn
+        raise failure
 
     def _body(self, prompt: Prompt) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -109,7 +121,13 @@ class OpenAiChatModel:
                    "Host": ep.host if ep.port in (80, 443) else f"{ep.host}:{ep.port}"}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
-        conn = self._connection()
+        try:
+            conn = self._connection()
+        except TimeoutError:
+            raise LlmError(f"the language model server {ep!r} did not answer in {self._timeout_s:g} s",
+                           code=CODE_LLM_TIMEOUT) from None
+        except OSError as err:
+            raise LlmError(f"cannot reach the language model server {ep!r}: {err}", code=CODE_LLM_ENGINE) from err
         try:
             try:
                 conn.request("POST", f"{ep.path}/chat/completions", json.dumps(self._body(prompt)), headers)
