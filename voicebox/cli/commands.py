@@ -21,6 +21,7 @@ from voicebox.core.audio import SAMPLE_RATE, resample, write_wav
 from voicebox.core.config import Config, render_defaults
 from voicebox.core.errors import CODE_AUDIO_MISSING, CODE_OUTPUT_FILE, CODE_TTS_EMPTY, AudioError, DeviceError
 from voicebox.core.events import Event, EventSink
+from voicebox.core.workers import Worker
 from voicebox.daemon.assistant import Assistant, load_asr, load_llm, load_skill_set, load_tts, model_store, required_models
 from voicebox.daemon.lifecycle import serve
 from voicebox.models.catalogue import default_model_names
@@ -178,10 +179,12 @@ def cmd_say(args: argparse.Namespace, config: Config) -> int:
 def cmd_intent(args: argparse.Namespace, config: Config) -> int:
     """Match sentences to intents and run their handlers; one JSON object per sentence with --json."""
     services = SkillServices.in_memory()  # a throwaway database: trying sentences must not set real timers
-    skills, recognizer = load_skill_set(config, services=services)
+    with Worker("llm-load") as loader:  # a language model loads while the skills do
+        loading = loader.submit(load_llm, config, model_store(config))
+        skills, recognizer = load_skill_set(config, services=services)
+        llm = loading.result()
     dispatcher = Dispatcher(skills, timeout_s=config.skills.timeout_s)
     lines = sys.stdin if args.text == "-" else [args.text]
-    llm = load_llm(config, model_store(config))
     answer = TextSession(recognizer, dispatcher, services.host, llm=llm).answer
 
     async def run_all() -> None:
