@@ -312,3 +312,43 @@ def test_a_turn_whose_model_times_out_says_so(serve: Any) -> None:
     error = next(e for e in events if e.name == "error")
     assert error.code == CODE_LLM_TIMEOUT and error.stage == "llm"  # type: ignore[attr-defined]
     assert tts.spoken == [COULD_NOT_ANSWER]
+
+
+def test_a_new_wake_word_stops_the_answer_and_the_model(serve: Any) -> None:
+    server = serve(["The sky looks blue. ", *["and more " for _ in range(2000)]], gate=1)
+    config = Config().replace("listen", no_speech_timeout_s=0.5)
+    skills, intents = load_skill_set(config)
+    tts = FakeSynth()
+    engines = Engines(wake=FakeWake(), vad=FakeVad(), asr=FakeRecognizer(WORDS), intents=intents,
+                      dispatcher=Dispatcher(skills), tts=tts, wake_models=("hey_jarvis",),
+                      llm=_fallback(server.url, max_words=400))
+    events: list[Event] = []
+    speaking = asyncio.Event()
+
+    def emit(event: Event) -> None:
+        events.append(event)
+        if event.name == "audio_started":
+            speaking.set()
+
+    pipeline = Pipeline(engines, config, sink=NullSink(), emit=emit, realtime=True)
+    question = [block(WAKE_LEVEL), block(SPEECH_LEVEL + 500, word=4)] + [block(0)] * 20
+
+    async def stream() -> AsyncIterator[AudioBlock]:
+        for i, s in enumerate(question):
+            yield AudioBlock(s, i * 80)
+        # The model has said its first sentence and still writes: the user says the wake word again.
+        await speaking.wait()
+        for i, s in enumerate([block(WAKE_LEVEL)] + [block(0)] * 20, start=len(question)):
+            yield AudioBlock(s, i * 80)
+
+    try:
+        asyncio.run(asyncio.wait_for(pipeline.run(stream()), WAIT_S))
+    finally:
+        server.release.set()
+        pipeline.close()
+        engines.close()
+    assert tts.spoken == ["The sky looks blue."]
+    answer = next(e for e in events if isinstance(e, LlmAnswer))
+    assert answer.stopped
+    assert [e.name for e in events].count("wake") == 2
+    assert server.broken.wait(WAIT_S), "the model went on writing after the wake word"
