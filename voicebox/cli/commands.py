@@ -237,7 +237,7 @@ def cmd_models(args: argparse.Namespace, config: Config) -> int:
     print(f"{'name':<20} {'kind':<5} {'size':>9}  {'licence':<18} {'default':<8} status")
     for r in rows:
         print(f"{r['name']:<20} {r['kind']:<5} {r['size_mb']:>7.1f}MB  {r['licence']:<18} "
-              f"{'yes' if r['default'] else '':<8} {r['status']}")
+              f"{'yes' if r['default'] else '':<8} {r['status']}{'' if r['verified'] else ' (unverified upstream file)'}")
     print(f"\nmodels directory: {store.root}")
     print("openWakeWord's pre-trained wake-word models are CC BY-NC-SA 4.0 (non-commercial use only).")
     return 0
