@@ -49,6 +49,7 @@ class XLlamaCppModel:
         params.cpuparams.n_threads = threads
         params.cpuparams_batch.n_threads = threads
         params.warmup = False
+        params.fit_params = False  # sizing to device memory is a trial load first: twice the start-up, on a CPU
         params.verbosity = -1
         # llama.cpp also serves the model over HTTP on a loopback port: a random key keeps other local programs out.
         params.api_keys = [secrets.token_hex(16)]
