@@ -154,7 +154,7 @@ class LlmFallback:
     async def map_intent(self, text: str, recognizer: IntentRecognizer, emit: EventSink) -> IntentMatch | None:
         """The skill intent the model takes ``text`` for, checked by the templates (unsure), or ``None``."""
         if self._examples is None:
-            self._examples = recognizer.intent_examples()
+            self._examples = recognizer.intent_examples(per_intent=1)  # the prompt's length is the cost
         prompt = intent_prompt(text, self._examples)
         async with self._busy:
             emit(LlmStarted(model=self.model.name, task="intent"))

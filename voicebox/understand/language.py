@@ -65,6 +65,7 @@ def intent_prompt(text: str, examples: Mapping[str, Sequence[str]]) -> Prompt:
             "command": {"type": "string", "maxLength": _MAX_COMMAND_CHARS},
         },
         "required": ["intent", "command"],
+        "additionalProperties": False,
     }
     return Prompt(system=system, user=text, max_tokens=64, schema=schema)
 
