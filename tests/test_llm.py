@@ -352,3 +352,15 @@ def test_a_new_wake_word_stops_the_answer_and_the_model(serve: Any) -> None:
     assert answer.stopped
     assert [e.name for e in events].count("wake") == 2
     assert server.broken.wait(WAIT_S), "the model went on writing after the wake word"
+
+
+def test_a_missing_local_model_fails_at_start_with_the_fix(tmp_path: Path) -> None:
+    from voicebox.core.errors import ModelError
+
+    config = config_from_dict({"llm": {"model": "gemma3-270m"}, "paths": {"models_dir": str(tmp_path / "models")}})
+    with pytest.raises(ModelError, match="voicebox models pull gemma3-270m"):
+        load_llm(config, model_store(config))
+    pytest.importorskip("xllamacpp", reason="llama.cpp is not installed: pip install xllamacpp")
+    config = config_from_dict({"llm": {"model": str(tmp_path / "nowhere.gguf")}})
+    with pytest.raises(LlmError, match="no such file"):
+        load_llm(config, model_store(config))
