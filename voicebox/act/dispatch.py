@@ -6,7 +6,7 @@ import asyncio
 import inspect
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,7 @@ class DispatchResult:
     response: Response
     status: str
     compute_ms: float
+    sentences: AsyncGenerator[str, None] | None = None  # an answer still being written (the language model's), to speak
 
 
 class Dispatcher:

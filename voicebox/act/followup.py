@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from voicebox.act.dispatch import NOT_UNDERSTOOD, Dispatcher, DispatchResult
+from voicebox.act.llm import SKILL_NAME as LLM_SKILL
+from voicebox.act.llm import LlmFallback
 from voicebox.skill import Response
 from voicebox.understand.intent import IntentMatch, IntentRecognizer
 
@@ -58,20 +60,35 @@ class FollowUp:
 
 
 class TextSession:
-    """Typed conversation without audio (``voicebox intent``): match, dispatch, follow-ups, "repeat that"."""
+    """Typed conversation without audio (``voicebox intent``): match, dispatch, follow-ups, "repeat that", and the
+    language model (``[llm]``) for what no sentence matched."""
 
-    def __init__(self, recognizer: IntentRecognizer, dispatcher: Dispatcher, host: Any = None) -> None:
+    def __init__(self, recognizer: IntentRecognizer, dispatcher: Dispatcher, host: Any = None,
+                 llm: LlmFallback | None = None) -> None:
         self._recognizer = recognizer
         self._dispatcher = dispatcher
         self._host = host
+        self._llm = llm  # answers (or routes) what no sentence matched; None = not configured
         self._follow_up = FollowUp()
 
     async def answer(self, text: str) -> dict[str, Any]:
         """``{"skill", "intent", "slots", "speech"}`` for one sentence (see :class:`FollowUp`)."""
-        answer = await self._follow_up.answer(self._dispatcher, self._recognizer.recognize(text), text)
+        match = self._recognizer.recognize(text)
+        llm = self._llm
+        if match is None and llm is not None and self._follow_up.awaiting is None:
+            if llm.config.intents:
+                match = await llm.map_intent(text, self._recognizer, lambda event: None)
+            if match is None and llm.config.answer:
+                speech = await llm.answer(text, lambda event: None)
+                self._remember(speech)
+                return {"skill": LLM_SKILL, "intent": "answer", "slots": {}, "speech": speech}
+        answer = await self._follow_up.answer(self._dispatcher, match, text)
         if answer.kind == "none":
             return {"skill": None, "intent": None, "slots": {}, "speech": NOT_UNDERSTOOD}
         speech = answer.result.response.speech
+        self._remember(speech)
+        return {"skill": answer.skill, "intent": answer.intent, "slots": answer.slots, "speech": speech}
+
+    def _remember(self, speech: str) -> None:
         if speech and self._host is not None:
             self._host.last_reply = speech
-        return {"skill": answer.skill, "intent": answer.intent, "slots": answer.slots, "speech": speech}

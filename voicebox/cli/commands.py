@@ -26,7 +26,8 @@ from voicebox.core.audio import SAMPLE_RATE, Pcm, resample, write_wav
 from voicebox.core.config import Config, default_values, render_defaults
 from voicebox.core.errors import CODE_AUDIO_MISSING, CODE_OUTPUT_FILE, CODE_TTS_EMPTY, AudioError, DeviceError
 from voicebox.core.events import Event, EventSink
-from voicebox.daemon.assistant import Assistant, load_asr, load_skill_set, load_tts, model_store, required_models
+from voicebox.core.workers import Worker
+from voicebox.daemon.assistant import Assistant, load_asr, load_llm, load_skill_set, load_tts, model_store, required_models
 from voicebox.daemon.lifecycle import serve
 from voicebox.models.catalogue import default_model_names
 from voicebox.models.store import list_rows
@@ -252,10 +253,13 @@ def cmd_say(args: argparse.Namespace, config: Config) -> int:
 def cmd_intent(args: argparse.Namespace, config: Config) -> int:
     """Match sentences to intents and run their handlers; one JSON object per sentence with --json."""
     services = SkillServices.in_memory()  # a throwaway database: trying sentences must not set real timers
-    skills, recognizer = load_skill_set(config, services=services)
+    with Worker("llm-load") as loader:  # a language model loads while the skills do
+        loading = loader.submit(load_llm, config, model_store(config))
+        skills, recognizer = load_skill_set(config, services=services)
+        llm = loading.result()
     dispatcher = Dispatcher(skills, timeout_s=config.skills.timeout_s)
     lines = sys.stdin if args.text == "-" else [args.text]
-    answer = TextSession(recognizer, dispatcher, services.host).answer
+    answer = TextSession(recognizer, dispatcher, services.host, llm=llm).answer
 
     async def run_all() -> None:
         for line in lines:
@@ -309,7 +313,7 @@ def cmd_models(args: argparse.Namespace, config: Config) -> int:
     print(f"{'name':<20} {'kind':<5} {'size':>9}  {'licence':<18} {'default':<8} status")
     for r in rows:
         print(f"{r['name']:<20} {r['kind']:<5} {r['size_mb']:>7.1f}MB  {r['licence']:<18} "
-              f"{'yes' if r['default'] else '':<8} {r['status']}")
+              f"{'yes' if r['default'] else '':<8} {r['status']}{'' if r['verified'] else ' (unverified upstream file)'}")
     print(f"\nmodels directory: {store.root}")
     print("openWakeWord's pre-trained wake-word models are CC BY-NC-SA 4.0 (non-commercial use only).")
     return 0

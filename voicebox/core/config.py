@@ -9,166 +9,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from voicebox.core.config_sections import (
+    AsrConfig,
+    AudioConfig,
+    DebugConfig,
+    HubConfig,
+    ListenConfig,
+    LlmConfig,
+    PathsConfig,
+    SatelliteConfig,
+    SkillsConfig,
+    TtsConfig,
+    WakeConfig,
+    WyomingConfig,
+)
 from voicebox.core.errors import ConfigError
 
 __all__ = ["Config", "default_config_path", "default_values", "load_config", "render_config", "render_defaults",
            "scratch_config"]
-
-
-def _opt(default: Any, doc: str, *, lo: float | None = None, hi: float | None = None,
-         choices: tuple[str, ...] | None = None) -> Any:
-    meta = {"doc": doc, "lo": lo, "hi": hi, "choices": choices}
-    if isinstance(default, (list, dict)):
-        return field(default_factory=lambda: type(default)(default), metadata=meta)
-    return field(default=default, metadata=meta)
-
-
-@dataclass(frozen=True, slots=True)
-class AudioConfig:
-    """[audio] devices and output."""
-
-    input_device: str = _opt("", "Microphone: a device name (substring) or index; empty = system default.")
-    output_device: str = _opt("", "Speaker: a device name (substring) or index; empty = system default.")
-    earcon: bool = _opt(False, "Play a short chime when the wake word is heard.")
-    volume: float = _opt(1.0, "Output volume of voicebox's own audio, 0.0-2.0.", lo=0.0, hi=2.0)
-    queue_blocks: int = _opt(64, "Input blocks (80 ms each) buffered before the oldest are dropped.", lo=4, hi=10000)
-    retry_max_s: float = _opt(30.0, "Longest wait between attempts to reopen a lost device, seconds.", lo=0.5, hi=3600)
-    echo_cancel: str = _opt(
-        "auto", "Remove voicebox's own audio from the microphone (Speex, needs libspeexdsp): auto = where voicebox plays "
-        "to the speaker and listens to the microphone itself; off = never (e.g. with PulseAudio's module-echo-cancel).",
-        choices=("auto", "off"))
-
-
-@dataclass(frozen=True, slots=True)
-class WakeConfig:
-    """[wake] wake-word detection."""
-
-    models: list[str] = _opt(["hey_jarvis"], "Wake-word models to listen for (see `voicebox models list`).",
-                             lo=1)
-    threshold: float = _opt(0.5, "Score (0-1) above which a wake word counts.", lo=0.01, hi=0.999)
-    thresholds: dict[str, float] = _opt({}, "Per-model thresholds overriding `threshold`, e.g. {alexa = 0.6}.")
-    refractory_s: float = _opt(2.0, "After a detection, ignore further detections for this long, seconds.", lo=0.0, hi=60.0)
-    vad_threshold: float = _opt(0.0, "Only accept wake words while speech probability is above this (0 = off).", lo=0.0, hi=1.0)
-    noise_suppression: bool = _opt(False, "Run Speex noise suppression before wake-word detection (needs speexdsp-ns).")
-    threads: int = _opt(1, "CPU threads for the wake-word models.", lo=1, hi=64)
-    patience: int = _opt(1, "Blocks (80 ms each) in a row a score must stay over its threshold to count.", lo=1, hi=10)
-    gain_control: bool = _opt(False, "Lift quiet input (automatic gain) before wake-word detection.")
-    max_gain_db: float = _opt(18.0, "Largest lift the automatic gain may apply, dB.", lo=0.0, hi=40.0)
-    silence_dbfs: float = _opt(
-        -55.0, "Input quieter than this (dBFS) for about 2 s is not run through the wake-word networks, which saves "
-        "CPU in a quiet room; scores are unchanged once sound returns. -120 = always run them.", lo=-120.0, hi=0.0)
-
-
-@dataclass(frozen=True, slots=True)
-class ListenConfig:
-    """[listen] command capture and endpointing."""
-
-    vad_threshold: float = _opt(0.5, "Speech probability (0-1) above which a block counts as speech.", lo=0.01, hi=0.99)
-    silence_s: float = _opt(0.7, "Trailing silence that ends a command not yet matching an intent, seconds.", lo=0.1, hi=10.0)
-    quick_silence_s: float = _opt(
-        0.16, "Silence after which recognition starts early; a command that already matches an intent ends here.",
-        lo=0.0, hi=5.0)
-    no_speech_timeout_s: float = _opt(5.0, "Give up when nobody speaks this long after the wake word, seconds.", lo=0.5, hi=60.0)
-    max_command_s: float = _opt(12.0, "Longest command, seconds; longer speech is cut here.", lo=1.0, hi=60.0)
-
-
-@dataclass(frozen=True, slots=True)
-class AsrConfig:
-    """[asr] speech recognition (faster-whisper)."""
-
-    model: str = _opt("tiny.en", "Recognition model (see `voicebox models list`).")
-    beam_size: int = _opt(1, "Beam size; 1 is fastest.", lo=1, hi=10)
-    threads: int = _opt(2, "CPU threads for recognition.", lo=1, hi=64)
-    compute_type: str = _opt("int8", "CTranslate2 compute type.", choices=("int8", "int8_float32", "float32", "default"))
-    short_window: bool = _opt(True, "Size the encoder window to the command instead of 30 s (much faster).")
-    vocabulary_prompt: bool = _opt(True, "Prompt the recognizer with the skills' vocabulary.")
-
-
-@dataclass(frozen=True, slots=True)
-class TtsConfig:
-    """[tts] speech synthesis (piper)."""
-
-    voice: str = _opt("en_US-joe-medium", "Piper voice (see `voicebox models list`).")
-    length_scale: float = _opt(1.0, "Speaking rate: below 1 is faster, above 1 slower.", lo=0.3, hi=3.0)
-    threads: int = _opt(2, "CPU threads for synthesis.", lo=1, hi=64)
-
-
-@dataclass(frozen=True, slots=True)
-class SkillsConfig:
-    """[skills] skill discovery and isolation."""
-
-    dirs: list[str] = _opt([], "Extra directories with skill folders (besides the built-in and user directories).")
-    user_dir: str = _opt("", "User skills directory; empty = <XDG data dir>/voicebox/skills.")
-    disabled: list[str] = _opt([], "Skill names not to load.")
-    timeout_s: float = _opt(5.0, "A handler running longer than this is abandoned, seconds.", lo=0.1, hi=300.0)
-    language: str = _opt("en", "Language of the sentence files (sentences/<language>.yaml).")
-    near_match: bool = _opt(
-        True, "Take a spoken command that matches no sentence exactly (even after a second, careful recognition) for "
-        "the closest sentence the skills know if it differs only slightly: a misheard word ending (\"pause time\" "
-        "for \"pause timer\"), a short word like \"the\" missing or extra; never when a longer word is missing.")
-
-
-@dataclass(frozen=True, slots=True)
-class PathsConfig:
-    """[paths] where voicebox keeps its files."""
-
-    models_dir: str = _opt("", "Model weights; empty = <XDG data dir>/voicebox/models (or $VOICEBOX_MODELS_DIR).")
-    state_dir: str = _opt("", "SQLite database of timers, lists and skill data; empty = <XDG state dir>/voicebox.")
-
-
-@dataclass(frozen=True, slots=True)
-class WyomingConfig:
-    """[wyoming] the Wyoming protocol server (`voicebox serve`) for Home Assistant and other clients."""
-
-    uri: str = _opt("tcp://127.0.0.1:10700", "Where `voicebox serve` listens: tcp://HOST:PORT or unix://PATH "
-                    "(127.0.0.1 = this machine only; 0.0.0.0 = every network).")
-    zeroconf: bool = _opt(False, "Announce the server on the local network with zeroconf/mDNS (needs `pip install zeroconf`).")
-    zeroconf_name: str = _opt("", "Name to announce with zeroconf; empty = voicebox-<hostname>.")
-    max_event_bytes: int = _opt(1_048_576, "Largest data or audio payload one event may declare, bytes; "
-                                "a larger one closes that connection.", lo=4096, hi=67_108_864)
-    max_clients: int = _opt(16, "Connections served at once; further ones get an error and are closed.", lo=1, hi=1024)
-    max_per_client: int = _opt(8, "Connections one host (IP address) may hold at once; further ones are refused "
-                               "(Home Assistant holds one per satellite waiting for a wake word here).",
-                               lo=1, hi=1024)
-    idle_timeout_s: float = _opt(120.0, "A connection that sends nothing for this long is closed, seconds.", lo=1.0,
-                                 hi=86400.0)
-    event_timeout_s: float = _opt(10.0, "Once an event has begun, all of it must arrive within this time, seconds.",
-                                  lo=0.5, hi=600.0)
-    max_audio_s: float = _opt(30.0, "Longest audio accepted for one transcription, seconds.", lo=1.0, hi=600.0)
-    max_text_chars: int = _opt(5000, "Longest text accepted for synthesis or intent recognition, characters.",
-                               lo=100, hi=1_000_000)
-    transcript_streaming: bool = _opt(True, "Send transcript-start/-chunk/-stop before the final transcript.")
-
-
-@dataclass(frozen=True, slots=True)
-class HubConfig:
-    """[hub] satellites: `voicebox run` accepts room satellites when `uri` is set, and dials those in `satellites`."""
-
-    uri: str = _opt("", "Where `voicebox run` accepts satellites: tcp://HOST:PORT or unix://PATH; empty = no hub.")
-    token: str = _opt("", "Shared secret satellites must present (set it whenever the hub listens beyond 127.0.0.1).")
-    max_satellites: int = _opt(8, "Satellites connected at once; further ones are refused.", lo=1, hi=256)
-    satellites: list[str] = _opt([], "Wyoming satellites `voicebox run` dials, as Home Assistant does (wyoming-satellite, "
-                                 "`voicebox satellite --uri`): e.g. [\"tcp://kitchen.local:10700\"]; redialled when lost.")
-
-
-@dataclass(frozen=True, slots=True)
-class SatelliteConfig:
-    """[satellite] `voicebox satellite`: a room device that streams commands to a hub."""
-
-    hub: str = _opt("tcp://127.0.0.1:10800", "The hub to connect to: tcp://HOST:PORT or unix://PATH.")
-    name: str = _opt("", "This satellite's name as the hub logs it; empty = the host name.")
-    area: str = _opt("", "The room this satellite is in (informational).")
-    reconnect_max_s: float = _opt(30.0, "Longest wait between attempts to reach the hub, seconds.", lo=0.5, hi=3600)
-
-
-@dataclass(frozen=True, slots=True)
-class DebugConfig:
-    """[debug] debugging aids; off by default because they keep audio."""
-
-    record_dir: str = _opt("", "Keep each turn's command audio as a WAV here (created 0700; an existing folder must be "
-                               "yours, writable by nobody else); empty = never record.")
-    record_max_mb: float = _opt(200.0, "Size cap of the debug recordings; the oldest are deleted first, MB.",
-                                lo=1.0, hi=100_000.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +44,7 @@ class Config:
     hub: HubConfig = field(default_factory=HubConfig)
     satellite: SatelliteConfig = field(default_factory=SatelliteConfig)
     debug: DebugConfig = field(default_factory=DebugConfig)
+    llm: LlmConfig = field(default_factory=LlmConfig)
     skill: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = "<defaults>"
 
@@ -210,6 +69,7 @@ SECTIONS: dict[str, type] = {
     "hub": HubConfig,
     "satellite": SatelliteConfig,
     "debug": DebugConfig,
+    "llm": LlmConfig,
 }
 
 
@@ -276,7 +136,11 @@ def _build_section(name: str, cls: type, table: dict[str, Any], source: str) -> 
             allowed = ", ".join(sorted(known))
             raise ConfigError(f"{source}: unknown key [{name}] {key}; allowed keys in [{name}]: {allowed}")
         values[key] = _check_value(source, f"[{name}] {key}", value, hints[key], known[key].metadata)
-    return cls(**values)
+    section = cls(**values)
+    check = getattr(section, "check", None)
+    if check is not None:
+        check(source)
+    return section
 
 
 def load_config(path: str | Path | None = None, *, required: bool = False) -> Config:

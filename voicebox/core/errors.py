@@ -16,6 +16,7 @@ __all__ = [
     "ConfigError",
     "DeviceError",
     "IntentError",
+    "LlmError",
     "MeasureError",
     "ModelError",
     "NetworkError",
@@ -43,6 +44,7 @@ class Stage(StrEnum):
     ASR = "asr"
     INTENT = "intent"
     SKILL = "skill"
+    LLM = "llm"
     TTS = "tts"
     AUDIO_OUT = "audio_out"
 
@@ -58,6 +60,7 @@ CODE_VAD = "vad"
 CODE_ASR = "asr"
 CODE_INTENT = "intent"
 CODE_SKILL = "skill"
+CODE_LLM = "llm"
 CODE_TTS = "tts"
 CODE_REMOTE = "remote"
 CODE_NETWORK = "network"
@@ -97,6 +100,10 @@ CODE_ASR_ENGINE = "asr_engine"
 CODE_INTENT_MATCH = "intent_match"
 CODE_TTS_ENGINE = "tts_engine"
 CODE_TTS_EMPTY = "tts_empty"
+CODE_LLM_ENGINE = "llm_engine"
+CODE_LLM_REFUSED = "llm_refused"
+CODE_LLM_RUNTIME = "llm_runtime"
+CODE_LLM_TIMEOUT = "llm_timeout"
 # skills
 CODE_SKILL_EXISTS = "skill_exists"
 CODE_SKILL_FAILED = "skill_failed"
@@ -258,6 +265,13 @@ class IntentError(StageError):
 
     code = CODE_INTENT
     stage = Stage.INTENT
+
+
+class LlmError(StageError):
+    """The language model could not be loaded, reached, or answer in time."""
+
+    code = CODE_LLM
+    stage = Stage.LLM
 
 
 class SkillError(StageError):

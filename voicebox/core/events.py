@@ -20,6 +20,8 @@ __all__ = [
     "EventSink",
     "IntentMatched",
     "IntentNotMatched",
+    "LlmAnswer",
+    "LlmStarted",
     "NoSpeech",
     "Ready",
     "SkillResponded",
@@ -133,6 +135,30 @@ class SkillResponded(Event):
     speech: str
     data: dict[str, Any] = field(default_factory=dict)
     compute_ms: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LlmStarted(Event):
+    """The language model was asked what no skill matched (``task``: answer or intent)."""
+
+    name: ClassVar[str] = "llm_started"
+    model: str
+    task: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LlmAnswer(Event):
+    """The language model finished (or was stopped: ``stopped``): its text and its speed."""
+
+    name: ClassVar[str] = "llm_answer"
+    model: str
+    task: str
+    text: str
+    first_token_ms: float | None
+    tokens: int
+    tokens_per_s: float | None
+    compute_ms: float
+    stopped: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,24 +11,29 @@ from typing import Any
 
 from voicebox.act.context import PipelineHost, SkillServices
 from voicebox.act.dispatch import Dispatcher
+from voicebox.act.llm import LlmFallback
 from voicebox.act.loader import LoadedSkill, load_skills
 from voicebox.act.scheduler import Scheduler
 from voicebox.audio_io.sinks import AudioSink
 from voicebox.core.audio import AudioBlock
 from voicebox.core.config import Config
 from voicebox.core.conversation import current_origin
+from voicebox.core.errors import CODE_LLM_ENGINE, LlmError
 from voicebox.core.events import EventSink, Ready, SkillResponded
 from voicebox.core.memory import release_free_memory
 from voicebox.core.storage import Storage
 from voicebox.core.workers import Background, Worker
 from voicebox.models.store import ModelStore, default_models_dir
 from voicebox.skill import Job
+from voicebox.speak.sentences import SentenceBuffer
 from voicebox.turn.pipeline import Engines, Pipeline
 from voicebox.understand.intent import IntentRecognizer
+from voicebox.understand.language import LanguageModel
 
-__all__ = ["Assistant", "build_engines", "model_store", "required_models"]
+__all__ = ["Assistant", "build_engines", "load_llm", "model_store", "required_models"]
 
 _LOG = logging.getLogger(__name__)
+_ANSWER_SENTENCE_CHARS = 400  # a language model's run-on "sentence" is spoken once it is this long
 
 
 def model_store(config: Config) -> ModelStore:
@@ -119,6 +124,38 @@ def load_tts(config: Config, store: ModelStore) -> Any:
                             length_scale=config.tts.length_scale)
 
 
+def load_llm(config: Config, store: ModelStore) -> LlmFallback | None:
+    """The ``[llm]`` language model (a local GGUF or a server on the user's network), or ``None`` when not set."""
+    llm = config.llm
+    if not llm.model and not llm.url:
+        return None
+    if llm.url:
+        from voicebox.engines.openai_http import OpenAiChatModel, check_endpoint
+
+        api_key = ""
+        if llm.api_key_file:
+            key_path = Path(llm.api_key_file).expanduser()
+            try:
+                api_key = key_path.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError) as err:
+                raise LlmError(f"[llm] api_key_file: cannot read {key_path}: {err}", code=CODE_LLM_ENGINE) from err
+        model: LanguageModel = OpenAiChatModel(check_endpoint(llm.url, allow_remote=llm.allow_remote),
+                                               api_key=api_key, model=llm.server_model, timeout_s=llm.timeout_s)
+    else:
+        from voicebox.engines.llama_cpp import XLlamaCppModel
+
+        if llm.model in store.catalogue:
+            store.require([llm.model])
+            info = store.info(llm.model)
+            path = store.file(llm.model, info.files[0].name)
+        else:
+            path = Path(llm.model).expanduser()
+        model = XLlamaCppModel(path, threads=llm.threads, chat_template=llm.chat_template, timeout_s=llm.timeout_s)
+        if llm.model in store.catalogue:
+            model.name = llm.model
+    return LlmFallback(model, llm, lambda: SentenceBuffer(_ANSWER_SENTENCE_CHARS))
+
+
 def load_skill_set(config: Config, speak: Callable[[str], Any] | None = None, *,
                    services: SkillServices | None = None) -> tuple[list[LoadedSkill], IntentRecognizer]:
     """Skills and the intent recognizer over their templates (compiled once).
@@ -150,7 +187,8 @@ def build_engines(config: Config, store: ModelStore, speak: Callable[[str], Any]
     release_free_memory()  # the recognizer's loading buffers, before the voice loads on top
     dispatcher = Dispatcher(skills, timeout_s=config.skills.timeout_s, workers=services.workers)
     engines = Engines(wake=wake, vad=vad, asr=recognizer, intents=intents, dispatcher=dispatcher,
-                      tts=load_tts(config, store), wake_models=tuple(config.wake.models), services=services)
+                      tts=load_tts(config, store), wake_models=tuple(config.wake.models), services=services,
+                      llm=load_llm(config, store))
     release_free_memory()  # what loading needed only briefly (file buffers, weights before int8 conversion)
     return engines
 

@@ -12,7 +12,7 @@ import numpy as np
 from voicebox.core.audio import BLOCK_MS, Pcm
 
 if TYPE_CHECKING:
-    from voicebox.core.config import WakeConfig
+    from voicebox.core.config_sections import WakeConfig
 
 __all__ = ["GainControl", "SilenceGate", "WakeDecider", "WakeDetector", "WakeHit", "block_dbfs"]
 

@@ -21,7 +21,16 @@ from voicebox.audio_io.sinks import NullSink
 from voicebox.core.audio import BLOCK_MS, SAMPLE_RATE, AudioBlock, BlockFramer, Pcm, read_wav, resample, write_wav
 from voicebox.core.config import Config, scratch_config
 from voicebox.core.errors import CODE_BENCH_STARTUP, MeasureError
-from voicebox.core.events import AudioPlayed, Event, NoSpeech, SpeechEnded, Transcript, TurnFinished, WakeDetected
+from voicebox.core.events import (
+    AudioPlayed,
+    Event,
+    LlmAnswer,
+    NoSpeech,
+    SpeechEnded,
+    Transcript,
+    TurnFinished,
+    WakeDetected,
+)
 from voicebox.core.resources import shared_audio_dir
 from voicebox.daemon.assistant import build_engines, model_store
 from voicebox.measure.metrics import word_error_rate
@@ -33,6 +42,9 @@ __all__ = ["SYNTH_COMMANDS", "TARGETS", "run_bench"]
 # Synthesized in voicebox's own voice: some match an intent, some need the longer silence.
 SYNTH_COMMANDS = ("what time is it", "what's the date today", "what day is it", "tell me the time please",
                   "set a timer for five minutes", "turn on the kitchen lights", "what's the weather like tomorrow")
+# With [llm] configured: a question no skill knows, for llm_first_audio_ms (the end of the question to the first
+# audio of the model's answer).
+LLM_QUESTION = "why is the sky blue"
 # key: (comparison, target); medians unless named otherwise.
 TARGETS = {"e2e_ms_intent": ("<=", 500.0), "e2e_ms_silence": ("<=", 1200.0), "asr_ms": ("<=", 150.0),
            "tts_first_audio_ms": ("<=", 120.0), "wake_cpu_percent": ("<=", 3.0), "rss_mb": ("<=", 400.0),
@@ -131,6 +143,8 @@ async def run_turn(engines: Engines, config: Config, wake: Pcm, clip: Clip) -> d
             out.update(heard=e.text, window=e.window, speculative=e.speculative)
         elif isinstance(e, AudioPlayed):
             out["tts_first_audio_ms"] = e.first_audio_ms
+        elif isinstance(e, LlmAnswer) and e.task == "answer":
+            out.update(llm_first_token_ms=e.first_token_ms, llm_tokens_per_s=e.tokens_per_s)
         elif isinstance(e, TurnFinished):
             out.update(e.timings_ms)
     return out
@@ -270,12 +284,18 @@ def run_bench(config: Config, *, quick: bool = False) -> dict[str, Any]:
             bar.update()
             barge_in = _barge_in(engines, config, wake, notes)
             bar.update()
+            llm_turn = None
+            if engines.llm is not None:
+                llm_turn = asyncio.run(run_turn(engines, config, wake, synthesized_clips(engines, [LLM_QUESTION])[0]))
     finally:
         engines.close()
     result = summarize(turns, asr_rows)
     result.update(wake_cpu_percent=round(wake_cpu, 2), wake_cpu_percent_noisy=round(wake_cpu_busy, 2),
                   rss_mb=round(rss_mb, 1), startup_s=round(startup_s, 2), **barge_in,
                   bench_s=round(time.perf_counter() - began, 1), quick=quick, notes=notes,
+                  **({} if llm_turn is None else {"llm_first_audio_ms": llm_turn.get("e2e_ms"),
+                                                  "llm_first_token_ms": llm_turn.get("llm_first_token_ms"),
+                                                  "llm_tokens_per_s": llm_turn.get("llm_tokens_per_s")}),
                   clips=[{**t, **{k: a[k] for k in ("text", "window", "ms", "full_text", "full_ms")}}
                          for t, a in zip(turns, asr_rows, strict=True)])
     return result

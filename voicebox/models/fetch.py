@@ -86,6 +86,8 @@ def _fetch_one(info: ModelInfo, root: Path, staging: Path, wheels: _Wheels, *, p
         kinds = ", ".join(s.kind for s in info.sources)
         raise ModelError(f"model {info.name!r} has no {source} source (it has: {kinds})", code=CODE_MODEL_SOURCE)
     tried: list[str] = []
+    if info.kind == "llm":  # language models come with terms of their own: say which before 250 MB or more
+        _say(progress, f"{info.name}: licence {info.licence}" + (f" ({info.licence_note})" if info.licence_note else ""))
     for src in candidates:
         dest = staging / info.name
         shutil.rmtree(dest, ignore_errors=True)

@@ -152,6 +152,7 @@ def list_rows(store: ModelStore) -> list[dict[str, Any]]:
     """One row per catalogue model for ``voicebox models list``: name, kind, size_mb, licence, default, status."""
     return [
         {"name": info.name, "kind": info.kind, "size_mb": round(info.size_bytes / 1e6, 1),
-         "licence": info.licence, "default": info.default, "status": store.status(info.name)}
+         "licence": info.licence, "default": info.default, "status": store.status(info.name),
+         "verified": info.verified}
         for info in store.catalogue.values()
     ]

@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -15,6 +16,7 @@ import numpy as np
 from voicebox.act.context import SkillServices
 from voicebox.act.dispatch import Dispatcher, DispatchResult
 from voicebox.act.followup import FollowUp
+from voicebox.act.llm import LlmFallback
 from voicebox.audio_io.sinks import AudioSink
 from voicebox.core.audio import SAMPLE_RATE, AudioBlock, Pcm
 from voicebox.core.config import Config
@@ -42,6 +44,7 @@ from voicebox.skill import Response
 from voicebox.speak.sounds import earcon
 from voicebox.speak.sounds import sound as named_sound
 from voicebox.speak.tts import Synthesizer, speak_blocks
+from voicebox.turn.answer import llm_answer, llm_match, spoken_parts
 from voicebox.turn.boundary import GuardedVad, engine_call
 from voicebox.understand.asr import Recognizer
 from voicebox.understand.intent import IntentRecognizer
@@ -67,6 +70,7 @@ class Engines:
     tts: Synthesizer
     wake_models: tuple[str, ...] = ()
     services: SkillServices | None = None  # the skills' database, scheduler and host
+    llm: LlmFallback | None = None  # [llm]: answers what no skill matched; None = not configured
     # One worker per shared, non-thread-safe model, used by every pipeline (e.g. one per satellite).
     asr_pool: Worker = field(default_factory=lambda: Worker("asr"))
     tts_pool: Worker = field(default_factory=lambda: Worker("tts"))
@@ -228,7 +232,8 @@ class Pipeline:
             self._report(err, stage)
             result = DispatchResult(Response("Sorry, something went wrong."), "error", 0.0)
             understanding = None  # type: ignore[assignment]
-        self._speaking = asyncio.create_task(self._reply(result.response.speech, clock, understanding), name="reply")
+        speech = result.sentences if result.sentences is not None else result.response.speech
+        self._speaking = asyncio.create_task(self._reply(speech, clock, understanding), name="reply")
         if not self.realtime:
             await self._speaking
         return None
@@ -245,11 +250,21 @@ class Pipeline:
     async def respond(self, understanding: Understanding) -> DispatchResult:
         """Dispatch the matched intent (or answer that nothing matched); a follow-up answer goes to the asking skill."""
         match = understanding.match
-        if match is None and self.follow_up.awaiting is None:
-            self.emit(IntentNotMatched(text=understanding.recognition.text))
+        text = understanding.recognition.text
+        llm, told = self.engines.llm, False
+        if match is None and llm is not None and self.follow_up.awaiting is None:  # what no skill matched
+            match = await llm_match(llm, text, self.engines.intents, self.emit, self._report)
+            if match is None:
+                self.emit(IntentNotMatched(text=text))
+                told = True
+                answered = llm_answer(llm, text, self.emit, self._report)
+                if answered is not None:
+                    return answered
+        if match is None and self.follow_up.awaiting is None and not told:
+            self.emit(IntentNotMatched(text=text))
         elif match is not None:
             self.emit(IntentMatched(skill=match.skill, intent=match.intent, slots=match.slots, text=match.text))
-        answer = await self.follow_up.answer(self.engines.dispatcher, match, understanding.recognition.text)
+        answer = await self.follow_up.answer(self.engines.dispatcher, match, text)
         response = answer.result.response
         self.emit(SkillResponded(skill=answer.skill, intent=answer.intent, speech=response.speech, data=response.data,
                                  compute_ms=round(answer.result.compute_ms, 1)))
@@ -298,7 +313,8 @@ class Pipeline:
                 await self.sink.write(np.clip(tone.astype(np.float32) * self.volume, -32768, 32767).astype(np.int16))
         await self.say(text)
 
-    async def _reply(self, text: str, clock: _TurnClock, understanding: Understanding | None) -> None:
+    async def _reply(self, text: str | AsyncGenerator[str, None], clock: _TurnClock,
+                     understanding: Understanding | None) -> None:
         first = await self.say(text)
         cap = clock.capture
         timings: dict[str, float] = {}
@@ -313,30 +329,35 @@ class Pipeline:
                 timings["skill_ms"] = (clock.marks["responded"] - clock.marks["understood"]) * 1000
         self.emit(TurnFinished(timings_ms={k: round(v, 1) for k, v in timings.items()}, peak_rss_mb=peak_rss_mb()))
 
-    async def say(self, text: str) -> float | None:
-        """Synthesize and play ``text`` sentence by sentence; returns the wall time of the first audio."""
-        if not text.strip():
+    async def say(self, text: str | AsyncGenerator[str, None]) -> float | None:
+        """Synthesize and play ``text`` (or sentences as they stream in) sentence by sentence; returns the wall time
+        of the first audio."""
+        if isinstance(text, str) and not text.strip():
             return None
-        async with self._speak_lock:
-            self.last_reply = text
-            self.emit(SynthesisStarted(text=text))
+        async with self._speak_lock, aclosing(spoken_parts(text)) as parts:
             start = time.perf_counter()
             first: float | None = None
             total = 0
-            chunks = iter(speak_blocks(self.engines.tts, text))
-
-            def next_chunk() -> Pcm | None:
-                return engine_call(Stage.TTS, lambda: next(chunks, None))
-
+            said: list[str] = []
             try:
-                while (chunk := await self._call("tts", next_chunk)) is not None:
-                    if self.volume != 1.0:
-                        chunk = np.clip(chunk.astype(np.float32) * self.volume, -32768, 32767).astype(np.int16)
-                    await self.sink.write(chunk)
-                    total += len(chunk)
-                    if first is None:
-                        first = time.perf_counter()
-                        self.emit(AudioPlayed(first_audio_ms=round((first - start) * 1000, 1)))
+                async for part in parts:
+                    said.append(part)
+                    self.last_reply = " ".join(said)
+                    if len(said) == 1:
+                        self.emit(SynthesisStarted(text=text if isinstance(text, str) else part))
+                    chunks = iter(speak_blocks(self.engines.tts, part))
+
+                    def next_chunk(chunks: Iterator[Pcm] = chunks) -> Pcm | None:
+                        return engine_call(Stage.TTS, lambda: next(chunks, None))
+
+                    while (chunk := await self._call("tts", next_chunk)) is not None:
+                        if self.volume != 1.0:
+                            chunk = np.clip(chunk.astype(np.float32) * self.volume, -32768, 32767).astype(np.int16)
+                        await self.sink.write(chunk)
+                        total += len(chunk)
+                        if first is None:
+                            first = time.perf_counter()
+                            self.emit(AudioPlayed(first_audio_ms=round((first - start) * 1000, 1)))
                 await self.sink.drain()
             except VoiceboxError as err:
                 self._report(err, Stage.TTS)

@@ -145,6 +145,17 @@ class IntentRecognizer:
                 break
         return None if best is None else (best[1], best[2])
 
+    def intent_examples(self, per_intent: int = 2) -> dict[str, list[str]]:
+        """A few example sentences of every intent, keyed ``skill.intent`` ("{name}" where a value goes)."""
+        from hassil.sample import sample_intents  # lazily: only the language model's intent mapping needs it
+
+        examples: dict[str, list[str]] = {}
+        for skill, intents in self._compiled:
+            for name, text in sample_intents(intents, max_sentences_per_intent=per_intent, expand_ranges=False,
+                                             exclude_sentences_with_wildcards=False, language=intents.language):
+                examples.setdefault(f"{skill.name}.{name}", []).append(" ".join(text.split()))
+        return examples
+
     def vocabulary(self, limit: int = 60) -> str:
         """Distinct words of the skills' templates and lists, for prompting the recognizer (at most ``limit``).
 
