@@ -25,6 +25,8 @@ class IntentMatch:
 
     A near match (``heard`` set) was taken for the template sentence ``text``
     although the transcript was ``heard``; it is never ``complete``.
+    ``matcher`` says what found it (``template``, ``near``, ``semantic``) with
+    what ``confidence`` (0..1); ``confirm`` asks the user first ("Did you mean ...?").
     """
 
     skill: str
@@ -34,6 +36,9 @@ class IntentMatch:
     complete: bool
     values: dict[str, Any] = field(default_factory=dict)
     heard: str = ""
+    matcher: str = "template"
+    confidence: float = 1.0
+    confirm: bool = False
 
 
 def normalize_text(text: str) -> str:
@@ -141,7 +146,7 @@ class IntentRecognizer:
                 if match is None:
                     continue
                 if best is None or near.closeness < best[0]:
-                    best = (near.closeness, index, replace(match, complete=False, heard=clean))
+                    best = (near.closeness, index, replace(match, complete=False, heard=clean, matcher="near"))
                 break
         return None if best is None else (best[1], best[2])
 
