@@ -79,7 +79,7 @@ def slots_agree(expected: Any, got: Any) -> bool:
     if isinstance(expected, dict):
         return isinstance(got, dict) and all(k in got and slots_agree(v, got[k]) for k, v in expected.items())
     if isinstance(expected, bool) or isinstance(got, bool):
-        return expected == got
+        return bool(expected is got or expected == got)
     if isinstance(expected, int | float):
         number = got if isinstance(got, int | float) else parse_number(str(got))
         return number is not None and abs(float(number) - float(expected)) < 1e-9
