@@ -115,7 +115,7 @@ NEAR: list[tuple[str, str, dict[str, Any]]] = [
     ("set a time for five minutes", "timers.StartTimer", {"duration": M(m=5)}),
     ("cancel the time", "timers.CancelTimer", {}),
     ("what time is", "time_date.GetTime", {}),
-    ("what day it is", "time_date.GetWeekday", {}),
+    ("what day it be", "time_date.GetWeekday", {}),
     ("add apples to my shopping lists", "lists.AddItem", {"item": "apples", "list_name": "shopping"}),
 ]
 

@@ -7,17 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from hassil import Intents, recognize_best
+from hassil import Intents, recognize_all, recognize_best
 from hassil.recognize import RecognizeResult
 
 from voicebox.core.errors import CODE_INTENT_MATCH, IntentError
 from voicebox.understand.near_match import NearMatcher
-from voicebox.understand.slots import COMMON_SENTENCES, typed_slots
+from voicebox.understand.normalize import normalize_text, variants
+from voicebox.understand.slots import COMMON_SENTENCES, parse_number, typed_slots
 
 __all__ = ["IntentMatch", "IntentRecognizer", "TemplateSkill", "compile_sentences", "normalize_text"]
-
-_WAKE_PREFIX = re.compile(r"^\s*(?:hey[\s,]+)?(?:jarvis|alexa|mycroft|marvin)\b[\s,.!]*", re.IGNORECASE)
-
 
 @dataclass(frozen=True, slots=True)
 class IntentMatch:
@@ -39,20 +37,6 @@ class IntentMatch:
     matcher: str = "template"
     confidence: float = 1.0
     confirm: bool = False
-
-
-def normalize_text(text: str) -> str:
-    """Drop a leading wake phrase and noise; spell out what recognizers write as symbols ("10-minute", "15%")."""
-    text = _WAKE_PREFIX.sub("", text)
-    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
-    text = re.sub(r"(?<=\w)-(?=[a-z])", " ", text, flags=re.IGNORECASE)
-    text = re.sub(r"\s*%", " percent", text)
-    text = re.sub(r"(?<=\d)\s*[x\u00d7*]\s*(?=\d)", " times ", text)
-    text = re.sub(r"(?<=\d)\s*\+\s*(?=\d)", " plus ", text)
-    text = re.sub(r"(?<=\d)\s*/\s*(?=\d)", " divided by ", text)
-    text = re.sub(r"[\u2019`]", "'", text)
-    text = re.sub(r"\s+", " ", text)
-    return text.strip().strip(".!?,;: ")
 
 
 def compile_sentences(sentences: dict[str, Any]) -> Intents:
@@ -101,13 +85,17 @@ class IntentRecognizer:
             except Exception as err:
                 self.errors[skill.name] = f"{type(err).__name__}: {err}"
                 skill.error = f"sentence templates failed to parse: {err}"
+        # Wildcard lists marked ``number: true`` take only what reads as a number ("what's my ip address" is no sum).
+        self._numbers = {s.name: {name for name, spec in (s.sentences.get("lists") or {}).items()
+                                  if isinstance(spec, dict) and spec.get("wildcard") and spec.get("number")}
+                         for s, _ in self._compiled}
         self._near = NearMatcher([(s.name, i) for s, i in self._compiled]) if near_match else None
 
     def _best(self, text: str) -> tuple[TemplateSkill, RecognizeResult] | None:
         best: tuple[TemplateSkill, RecognizeResult] | None = None
         for skill, intents in self._compiled:
             try:
-                result = recognize_best(text, intents, language=intents.language)
+                result = self._recognize_skill(skill.name, text, intents)
             except Exception as err:
                 raise IntentError(f"matching failed in skill {skill.name}: {err}", code=CODE_INTENT_MATCH) from err
             if result is None:
@@ -116,15 +104,33 @@ class IntentRecognizer:
                 best = (skill, result)
         return best
 
+    def _recognize_skill(self, name: str, text: str, intents: Intents) -> RecognizeResult | None:
+        numbers = self._numbers.get(name)
+        if not numbers:
+            return recognize_best(text, intents, language=intents.language)
+        valid = [r for r in recognize_all(text, intents, language=intents.language)
+                 if all(parse_number(str(_slot_value(e.value))) is not None
+                        for n, e in r.entities.items() if n in numbers)]
+        return max(valid, key=_rank, default=None)
+
     def recognize(self, text: str) -> IntentMatch | None:
-        """The best match for ``text``, or ``None`` when nothing matches."""
-        clean = normalize_text(text)
-        if not clean:
-            return None
-        found = self._best(clean)
-        if found is None:
-            return None
-        skill, result = found
+        """The best match for ``text``, or ``None`` when nothing matches.
+
+        The forms of :func:`~voicebox.understand.normalize.variants` are tried
+        in order; the first complete match wins, and among matches with
+        wildcards the last (most stripped) one, so that "please" is no part of
+        a wildcard's value.
+        """
+        last: IntentMatch | None = None
+        for clean in variants(text):
+            found = self._best(clean)
+            if found is not None:
+                last = self._match(clean, *found)
+                if last.complete:
+                    return last
+        return last
+
+    def _match(self, clean: str, skill: TemplateSkill, result: RecognizeResult) -> IntentMatch:
         slots, values = typed_slots({name: _slot_value(ent.value) for name, ent in result.entities.items()})
         complete = not any(ent.is_wildcard for ent in result.entities.values())
         return IntentMatch(skill.name, result.intent.name, slots, clean, complete, values)
