@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -89,6 +89,8 @@ class IntentRecognizer:
         self._numbers = {s.name: {name for name, spec in (s.sentences.get("lists") or {}).items()
                                   if isinstance(spec, dict) and spec.get("wildcard") and spec.get("number")}
                          for s, _ in self._compiled}
+        # What matches when no template does (the semantic matcher; see daemon.assistant.load_skill_set).
+        self.fallback: Callable[[str], IntentMatch | None] | None = None
         self._near = NearMatcher([(s.name, i) for s, i in self._compiled]) if near_match else None
 
     def _best(self, text: str) -> tuple[TemplateSkill, RecognizeResult] | None:
@@ -113,8 +115,11 @@ class IntentRecognizer:
                         for n, e in r.entities.items() if n in numbers)]
         return max(valid, key=_rank, default=None)
 
-    def recognize(self, text: str) -> IntentMatch | None:
+    def recognize(self, text: str, *, fallback: bool = True) -> IntentMatch | None:
         """The best match for ``text``, or ``None`` when nothing matches.
+
+        Templates first; when none matches, the :attr:`fallback` matcher (unless
+        ``fallback`` is false: an answer to a question is no time for guessing).
 
         The forms of :func:`~voicebox.understand.normalize.variants` are tried
         in order; the first complete match wins, and among matches with
@@ -128,6 +133,8 @@ class IntentRecognizer:
                 last = self._match(clean, *found)
                 if last.complete:
                     return last
+        if last is None and fallback and self.fallback is not None and normalize_text(text):
+            return self.fallback(text)
         return last
 
     def _match(self, clean: str, skill: TemplateSkill, result: RecognizeResult) -> IntentMatch:

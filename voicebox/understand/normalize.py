@@ -63,7 +63,7 @@ def normalize_text(text: str) -> str:
 def strip_fillers(text: str) -> str:
     """``text`` (already normalized) without politeness and filler at its start, its end and inside."""
     lower = text.lower()
-    lower = re.sub(r"[,!?;.]", " ", lower)
+    lower = re.sub(r"[,!?;]|\.(?!\d)", " ", lower)
     previous = None
     while previous != lower:
         previous = lower
