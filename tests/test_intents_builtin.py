@@ -84,7 +84,7 @@ CASES: list[tuple[str, str, str, dict | None]] = [
     ("add 5 minutes to the timer", "timers", "AddTime", {"duration": M(m=5)}),
     ("add five minutes to the pizza timer", "timers", "AddTime", {"duration": M(m=5), "name": "pizza"}),
     ("add another 30 seconds to my timer", "timers", "AddTime", {"duration": M(s=30)}),
-    ("put 2 more minutes on the timer", None, None, None),
+    ("put 2 more minutes on the timer", "timers", "AddTime", {"duration": M(m=2)}),
     ("put 2 minutes more on the timer", "timers", "AddTime", {"duration": M(m=2)}),
     ("extend the egg timer by a minute", "timers", "AddTime", {"duration": M(m=1), "name": "egg"}),
     ("remove 2 minutes from the timer", "timers", "RemoveTime", {"duration": M(m=2)}),
@@ -215,8 +215,10 @@ def test_enough_sentences() -> None:
 def test_sentence(answers: list[dict], index: int) -> None:
     sentence, skill, intent, slots = CASES[index]
     got = answers[index]
-    assert set(got) == {"skill", "intent", "slots", "speech"}
+    assert set(got) == {"skill", "intent", "slots", "speech", "matcher", "confidence"}
     assert (got["skill"], got["intent"]) == (skill, intent), f"{sentence!r} -> {got}"
+    if skill is not None:
+        assert got["matcher"] in ("template", "semantic") and 0.0 < got["confidence"] <= 1.0
     if skill is None:
         assert "didn't understand" in got["speech"]
         return

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from voicebox.act.confirm import DROPPED, answer_of, question
 from voicebox.act.loader import LoadedSkill
 from voicebox.skill import Job, Response
 from voicebox.understand.intent import IntentMatch, IntentRecognizer
@@ -155,25 +156,45 @@ class TextSession:
         self._dispatcher = dispatcher
         self._host = host
         self._awaiting: tuple[str, str] | None = None
+        self._confirming: IntentMatch | None = None
 
     async def answer(self, text: str) -> dict[str, Any]:
-        """``{"skill", "intent", "slots", "speech"}`` for one sentence.
+        """``{"skill", "intent", "slots", "speech", "matcher", "confidence"}`` for one sentence.
 
         After a follow-up question, a sentence that matches no intent is the
         answer and goes to the asking skill; one that matches is a new command.
+        A match that needs confirming is asked about ("Did you mean ...?",
+        ``"confirm": true``); a yes to that runs it, a no drops it.
         """
-        match = self._recognizer.recognize(text)
+        pending, self._confirming = self._confirming, None
+        if pending is not None and (said := answer_of(text)) is not None:
+            if not said:
+                return {"skill": None, "intent": None, "slots": {}, "speech": DROPPED, "matcher": None,
+                        "confidence": None}
+            return await self._run(pending)
+        match = self._recognizer.recognize(text, fallback=self._awaiting is None)
         asked, self._awaiting = self._awaiting, None
         if asked is not None and match is None:  # an answer that is no command of its own goes to the asker
             skill, handler = asked
             result = await self._dispatcher.handle_reply(skill, handler, text)
-            out = {"skill": skill, "intent": handler, "slots": {}, "speech": result.response.speech}
-        else:
-            if match is None:
-                return {"skill": None, "intent": None, "slots": {}, "speech": NOT_UNDERSTOOD}
-            result = await self._dispatcher.handle(match)
-            out = {"skill": match.skill, "intent": match.intent, "slots": match.slots,
-                   "speech": result.response.speech}
+            return self._after({"skill": skill, "intent": handler, "slots": {}, "speech": result.response.speech,
+                                "matcher": None, "confidence": None}, result)
+        if match is None:
+            return {"skill": None, "intent": None, "slots": {}, "speech": NOT_UNDERSTOOD, "matcher": None,
+                    "confidence": None}
+        if match.confirm:
+            self._confirming = match
+            return {"skill": match.skill, "intent": match.intent, "slots": match.slots, "speech": question(match),
+                    "matcher": match.matcher, "confidence": match.confidence, "confirm": True}
+        return await self._run(match)
+
+    async def _run(self, match: IntentMatch) -> dict[str, Any]:
+        result = await self._dispatcher.handle(match)
+        return self._after({"skill": match.skill, "intent": match.intent, "slots": match.slots,
+                            "speech": result.response.speech, "matcher": match.matcher,
+                            "confidence": match.confidence}, result)
+
+    def _after(self, out: dict[str, Any], result: DispatchResult) -> dict[str, Any]:
         response = result.response
         if response.expect_reply and response.reply_handler:
             self._awaiting = (str(out["skill"]), response.reply_handler)

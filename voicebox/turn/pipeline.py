@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from voicebox.act.confirm import DROPPED, answer_of, question
 from voicebox.act.context import SkillServices
 from voicebox.act.dispatch import NOT_UNDERSTOOD, Dispatcher, DispatchResult
 from voicebox.audio_io.sinks import AudioSink
@@ -23,6 +24,7 @@ from voicebox.core.events import (
     AudioPlayed,
     ErrorEvent,
     EventSink,
+    IntentConfirm,
     IntentMatched,
     IntentNotMatched,
     SkillResponded,
@@ -41,7 +43,7 @@ from voicebox.skill import Response
 from voicebox.speak.tts import Synthesizer, speak_blocks
 from voicebox.turn.boundary import GuardedVad, engine_call
 from voicebox.understand.asr import Recognizer
-from voicebox.understand.intent import IntentRecognizer
+from voicebox.understand.intent import IntentMatch, IntentRecognizer
 from voicebox.understand.retries import Understanding, understand
 
 __all__ = ["Engines", "Pipeline", "Understanding"]
@@ -50,6 +52,7 @@ _LOG = logging.getLogger(__name__)
 T = TypeVar("T")
 # A wake-word engine failing this many blocks in a row (4 s of audio) is broken for good: the run ends.
 _WAKE_GIVE_UP_BLOCKS = 50
+_CONFIRMING = ("", "confirm")  # awaiting_reply while a "Did you mean ...?" waits for its yes or no
 
 
 @dataclass(slots=True)
@@ -103,6 +106,7 @@ class Pipeline:
         self.last_reply = ""
         # (skill, reply handler) after a skill asked a follow-up question: the next turn needs no wake word.
         self.awaiting_reply: tuple[str, str] | None = None
+        self._confirming: IntentMatch | None = None  # asked "Did you mean ...?" about it
         self._pools = {"stream": concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="stream"),
                        "asr": engines.asr_pool, "tts": engines.tts_pool}
         self._speak_lock = asyncio.Lock()
@@ -178,7 +182,7 @@ class Pipeline:
                     await self.finish()
                     woken = await self.turn(blocks, time.perf_counter())
                     if self.awaiting_reply is asked:  # nobody answered
-                        self.awaiting_reply = None
+                        self.awaiting_reply = self._confirming = None
             await self._wake_call(self.engines.wake.reset)
             # A turn's buffers vary in size with the command: hand what is free back, or the heap creeps up.
             await self._call("asr", release_free_memory)
@@ -241,14 +245,22 @@ class Pipeline:
         The careful retries when nothing matched run, speculatively, while the
         endpointer still waits for the longer silence, so they rarely cost time.
         """
+        guess = self.awaiting_reply is None  # an answer to a skill's question is no time for semantic guessing
         return await self._call("asr", lambda: engine_call(
-            Stage.ASR, lambda: understand(self.engines.asr, self.engines.intents, audio)))
+            Stage.ASR, lambda: understand(self.engines.asr, self.engines.intents, audio, fallback=guess)))
 
     async def respond(self, understanding: Understanding) -> DispatchResult:
         """Dispatch the matched intent (or answer that nothing matched); a follow-up answer goes to the asking skill."""
         match = understanding.match
         asked, self.awaiting_reply = self.awaiting_reply, None
-        if asked is not None and match is None:  # an answer that is no command of its own goes to the asker
+        pending, self._confirming = self._confirming, None
+        if pending is not None and (said := answer_of(understanding.recognition.text)) is not None:
+            if said:
+                return await self._dispatch(pending)
+            response = Response(DROPPED)
+            self.emit(SkillResponded(skill="", intent="", speech=response.speech))
+            return DispatchResult(response, "dropped", 0.0)
+        if asked is not None and pending is None and match is None:  # an answer that is no command of its own goes to the asker
             skill, handler = asked
             result = await self.engines.dispatcher.handle_reply(skill, handler, understanding.recognition.text)
             self.emit(SkillResponded(skill=skill, intent=handler, speech=result.response.speech,
@@ -260,7 +272,18 @@ class Pipeline:
             response = Response(NOT_UNDERSTOOD)
             self.emit(SkillResponded(skill="", intent="", speech=response.speech))
             return DispatchResult(response, "not_understood", 0.0)
-        self.emit(IntentMatched(skill=match.skill, intent=match.intent, slots=match.slots, text=match.text))
+        if match.confirm:  # a middling semantic match: ask, and listen for the answer without the wake word
+            self._confirming, self.awaiting_reply = match, _CONFIRMING
+            response = Response(question(match))
+            self.emit(IntentConfirm(skill=match.skill, intent=match.intent, slots=match.slots, text=match.text,
+                                    confidence=match.confidence, speech=response.speech))
+            self.emit(SkillResponded(skill="", intent="", speech=response.speech))
+            return DispatchResult(response, "confirm", 0.0)
+        return await self._dispatch(match)
+
+    async def _dispatch(self, match: IntentMatch) -> DispatchResult:
+        self.emit(IntentMatched(skill=match.skill, intent=match.intent, slots=match.slots, text=match.text,
+                                matcher=match.matcher, confidence=match.confidence))
         result = await self.engines.dispatcher.handle(match)
         self.emit(SkillResponded(skill=match.skill, intent=match.intent, speech=result.response.speech,
                                  data=result.response.data, compute_ms=round(result.compute_ms, 1)))

@@ -24,7 +24,8 @@ class IntentMatch:
     A near match (``heard`` set) was taken for the template sentence ``text``
     although the transcript was ``heard``; it is never ``complete``.
     ``matcher`` says what found it (``template``, ``near``, ``semantic``) with
-    what ``confidence`` (0..1); ``confirm`` asks the user first ("Did you mean ...?").
+    what ``confidence`` (0..1); ``confirm`` asks the user first ("Did you mean:
+    ``meaning``?", the intent and its slots in the words of a template).
     """
 
     skill: str
@@ -37,6 +38,7 @@ class IntentMatch:
     matcher: str = "template"
     confidence: float = 1.0
     confirm: bool = False
+    meaning: str = ""
 
 
 def compile_sentences(sentences: dict[str, Any]) -> Intents:
@@ -141,6 +143,17 @@ class IntentRecognizer:
         slots, values = typed_slots({name: _slot_value(ent.value) for name, ent in result.entities.items()})
         complete = not any(ent.is_wildcard for ent in result.entities.values())
         return IntentMatch(skill.name, result.intent.name, slots, clean, complete, values)
+
+    def recognize_semantic(self, texts: Sequence[str]) -> tuple[int, IntentMatch] | None:
+        """The most confident :attr:`fallback` match among ``texts`` (transcripts of one command) and its index."""
+        if self.fallback is None:
+            return None
+        best: tuple[int, IntentMatch] | None = None
+        for text in dict.fromkeys(texts):  # the same transcript twice is looked at once
+            match = self.fallback(text) if normalize_text(text) else None
+            if match is not None and (best is None or match.confidence > best[1].confidence):
+                best = (list(texts).index(text), match)
+        return best
 
     def recognize_near(self, texts: Sequence[str]) -> tuple[int, IntentMatch] | None:
         """The closest near match among ``texts`` (transcripts of one command) and the index of the one it came from.

@@ -18,7 +18,7 @@ from hassil import Intents
 from hassil.expression import Alternative, Expression, ListReference, Permutation, RuleReference, Sequence, TextChunk
 from hassil.intents import RangeSlotList, TextSlotList, WildcardSlotList
 
-__all__ = ["EXAMPLES", "sample_intent_sentences", "slot_names"]
+__all__ = ["EXAMPLES", "describe", "sample_intent_sentences", "slot_names"]
 
 # Words that stand in for a wildcard slot in example sentences.
 EXAMPLES: dict[str, tuple[str, ...]] = {
@@ -31,9 +31,15 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
 _GENERIC = ("something", "this")
 
 
-def _render(expr: Expression, intents: Intents, rng: random.Random, depth: int = 0) -> str:
+_MISSING = "\x00"  # a slot with no value in a description: such a rendering is thrown away
+
+
+def _render(expr: Expression, intents: Intents, rng: random.Random, depth: int = 0,
+            fixed: Mapping[str, Any] | None = None) -> str:
     if depth > 30:
         return ""
+    if fixed is not None:
+        return _render_fixed(expr, intents, rng, depth, fixed)
     if isinstance(expr, TextChunk):
         return expr.original_text if expr.original_text is not None else expr.text
     if isinstance(expr, Alternative):
@@ -57,6 +63,63 @@ def _render(expr: Expression, intents: Intents, rng: random.Random, depth: int =
         if isinstance(slot_list, WildcardSlotList) or slot_list is None:
             return rng.choice(EXAMPLES.get(expr.slot_name, _GENERIC))
     return ""
+
+
+def _render_fixed(expr: Expression, intents: Intents, rng: random.Random, depth: int, fixed: Mapping[str, Any]) -> str:
+    """Like :func:`_render`, but the first choice of every alternative (an optional part only when its slots are in
+    ``fixed``), and slots take the values in ``fixed`` (text, or a list value's output)."""
+    def again(item: Expression) -> str:
+        return _render(item, intents, rng, depth + 1, fixed)
+    if isinstance(expr, Alternative):
+        for item in expr.items:
+            text = again(item)
+            if _MISSING not in text:
+                return text
+        return _MISSING
+    if isinstance(expr, Permutation | Sequence):
+        joiner = " " if isinstance(expr, Permutation) else ""
+        return joiner.join(again(i) for i in expr.items)
+    if isinstance(expr, RuleReference):
+        if expr.rule_name in fixed:
+            return str(fixed[expr.rule_name])
+        if expr.rule_name == "duration":  # the shared rule stands for a slot
+            return _MISSING
+        rule = intents.expansion_rules.get(expr.rule_name)
+        return again(rule.expression) if rule is not None else ""
+    if isinstance(expr, ListReference):
+        if expr.slot_name not in fixed:
+            return _MISSING
+        value = fixed[expr.slot_name]
+        slot_list = intents.slot_lists.get(expr.list_name)
+        if isinstance(slot_list, TextSlotList):
+            said = [v.text_in for v in slot_list.values if v.value_out == value]
+            return again(said[0]) if said else _MISSING
+        return str(value)
+    return _render(expr, intents, rng, depth + 1)
+
+
+def describe(intents: Intents, intent: str, slots: Mapping[str, Any], heard: str = "") -> str:
+    """A sentence of ``intent``'s templates that says exactly ``slots`` (values as text), or ``""``.
+
+    Of the templates that can, the one sharing most words with what was
+    ``heard`` (then the shortest): the question then sounds like the user.
+    """
+    rng = random.Random(0)
+    data = intents.intents.get(intent)
+    heard_words = set(heard.lower().split())
+    best: tuple[float, int, str] | None = None
+    for block in data.data if data is not None else []:
+        if any(slots.get(k, v) != v for k, v in (block.slots or {}).items()):
+            continue  # a block whose fixed slots say something else ("multiply" when the sum was meant)
+        for sentence in block.sentences:
+            text = " ".join(_render(sentence.expression, intents, rng, fixed=slots).split())
+            said_all = all(v.lower() in text.lower() for k, v in slots.items()
+                           if isinstance(v, str) and any(c.isalnum() for c in v) and k not in (block.slots or {}))
+            if text and _MISSING not in text and said_all:
+                words = set(text.lower().split())
+                key = (-len(words & heard_words) / max(1, len(words | heard_words)), len(text), text)
+                best = key if best is None or key < best else best
+    return best[2] if best is not None else ""
 
 
 def sample_intent_sentences(intents: Intents, per_template: int = 12, seed: int = 7) -> dict[str, list[str]]:

@@ -28,12 +28,14 @@ import numpy as np
 from voicebox.understand.normalize import normalize_text, strip_fillers
 from voicebox.understand.sampling import sample_intent_sentences
 
-__all__ = ["ACCEPT", "CONFIRM", "MIN_MARGIN", "OUTSIDE", "SemanticGuess", "SemanticMatcher", "SentenceEmbedder", "confidence_of"]
+__all__ = ["ACCEPT", "CONFIRM", "MIN_MARGIN", "OUTSIDE", "SPECULATE", "SemanticGuess", "SemanticMatcher", "SentenceEmbedder",
+           "confidence_of", "utterance_form"]
 
 _LOG = logging.getLogger(__name__)
 
 ACCEPT = 0.70  # at or above (with MIN_MARGIN): act on it
 CONFIRM = 0.45  # at or above, but not acted on: ask "Did you mean ...?"
+SPECULATE = 0.95  # at or above (and at least 3 words): the endpointer may end the command on it early
 MIN_MARGIN = 0.03  # closer than this to the next intent (or to the out-of-scope anchors): ask, whatever the confidence
 # Logistic fit of "right intent and slots" on the development sets' sentences that no template matches
 # (tests/intents_dev.tsv, tests/intents_paraphrases.tsv): similarity, margin, unknown content words.
@@ -92,7 +94,13 @@ class SemanticMatcher:
         keys = sorted(set(labels))
         self._keys = keys
         self._label_index = np.array([keys.index(label) for label in labels], dtype=np.int64)
-        self._vectors = self._embeddings(texts, cache_dir)
+        # Rows grouped by intent (a stable sort keeps each intent's examples in order): one slice per intent.
+        order = np.argsort(self._label_index, kind="stable")
+        self._vectors = self._embeddings(texts, cache_dir)[order]
+        self._label_index = self._label_index[order]
+        self.examples = [texts[i] for i in order]
+        bounds = np.searchsorted(self._label_index, np.arange(len(keys) + 1))
+        self._slices = [(int(bounds[i]), int(bounds[i + 1])) for i in range(len(keys))]
 
     def _embeddings(self, texts: list[str], cache_dir: Path | None) -> np.ndarray:
         digest = hashlib.sha256("\n".join([self._embedder.fingerprint, *texts]).encode()).hexdigest()[:24]
@@ -130,17 +138,17 @@ class SemanticMatcher:
             return None
         similarity = self._vectors @ self._embedder.embed([form])[0]
         per_intent = np.full(len(self._keys), -1.0, dtype=np.float32)
-        for index in range(len(self._keys)):
-            scores = similarity[self._label_index == index]
-            if len(scores):
-                top = np.sort(scores)[-TOP_K:]
+        for index, (start, end) in enumerate(self._slices):
+            if end > start:
+                scores = similarity[start:end]
+                top = np.partition(scores, -TOP_K)[-TOP_K:] if end - start > TOP_K else scores
                 per_intent[index] = float(top.mean())
         order = np.argsort(per_intent)[::-1]
         best = int(order[0])
         runner_up = float(per_intent[order[1]]) if len(order) > 1 else -1.0
         score = float(per_intent[best])
-        mine = np.where(self._label_index == best)[0]
-        example = self.examples[int(mine[np.argmax(similarity[mine])])]
+        start, end = self._slices[best]
+        example = self.examples[start + int(np.argmax(similarity[start:end]))]
         skill, intent = self._keys[best]
         if (skill, intent) == OUTSIDE:
             return None

@@ -21,11 +21,12 @@ from typing import Any
 from voicebox.understand.intent import IntentMatch, TemplateSkill, compile_sentences
 from voicebox.understand.normalize import expand_contractions
 from voicebox.understand.out_of_scope import OUT_OF_SCOPE
-from voicebox.understand.sampling import EXAMPLES, slot_names
+from voicebox.understand.sampling import EXAMPLES, describe, slot_names
 from voicebox.understand.semantic import (
     ACCEPT,
     CONFIRM,
     MIN_MARGIN,
+    SPECULATE,
     SemanticGuess,
     SemanticMatcher,
     SentenceEmbedder,
@@ -33,7 +34,7 @@ from voicebox.understand.semantic import (
     utterance_form,
 )
 from voicebox.understand.slot_fill import NUMBER_WORDS, fill_slots
-from voicebox.understand.slots import COMMON_SENTENCES
+from voicebox.understand.slots import COMMON_SENTENCES, Duration
 
 __all__ = ["SemanticIntents"]
 
@@ -83,6 +84,7 @@ class SemanticIntents:
         for skill in self._skills.values():
             rules = {**(skill.sentences.get("expansion_rules") or {}), "duration": _EXAMPLE_DURATION}
             compiled.append((skill.name, compile_sentences({**skill.sentences, "expansion_rules": rules})))
+        self._compiled = dict(compiled)
         self.matcher = SemanticMatcher(compiled, embedder, cache_dir=cache_dir, outside=OUT_OF_SCOPE)
         self._words = {name: _skill_words(s.sentences) for name, s in self._skills.items()}
 
@@ -111,8 +113,17 @@ class SemanticIntents:
         confidence = confidence_of(guess.score, guess.margin, len(self.unknown_words(guess.skill, form, plain)))
         if confidence < CONFIRM:
             return None
-        confirm = confidence < ACCEPT or guess.margin < MIN_MARGIN
+        # One word ("pause", "resume") says too little to act on without asking: pause what?
+        confirm = confidence < ACCEPT or guess.margin < MIN_MARGIN or len(form.split()) < 2
         wildcards = any(isinstance((skill.sentences.get("lists") or {}).get(n), dict)
                         and (skill.sentences["lists"][n].get("wildcard")) for n in plain)
-        return IntentMatch(guess.skill, guess.intent, plain, form, not confirm and not wildcards, typed,
-                           matcher="semantic", confidence=round(confidence, 3), confirm=confirm)
+        # Complete (the endpointer may end the command on it) only when sure and plainly finished: "what time" or
+        # "set a timer for" may be the start of a longer command that is still being said.
+        words = form.split()
+        finished = confidence >= SPECULATE and len(words) >= 3 and words[-1] not in _FUNCTION_WORDS
+        meaning = ""
+        if confirm:
+            said = {k: v.spoken() if isinstance(v, Duration) else v for k, v in typed.items()}
+            meaning = describe(self._compiled[guess.skill], guess.intent, said, form) or guess.example
+        return IntentMatch(guess.skill, guess.intent, plain, form, not confirm and not wildcards and finished, typed,
+                           matcher="semantic", confidence=round(confidence, 3), confirm=confirm, meaning=meaning)

@@ -66,6 +66,7 @@ def number_runs(text: str) -> list[tuple[int, float]]:
 
 
 def _duration(text: str) -> Duration | None:
+    text = re.sub(r"\b(?:more|extra|additional|further|whole|full)\s+(?=(?:hour|minute|second)s?\b)", "", text)
     for pattern, words in _QUARTERS:
         text = pattern.sub(words, text)
     return parse_duration(text)
