@@ -109,12 +109,11 @@ class IntentRecognizer:
         return best
 
     def _recognize_skill(self, name: str, text: str, intents: Intents) -> RecognizeResult | None:
-        numbers = self._numbers.get(name)
-        if not numbers:
-            return recognize_best(text, intents, language=intents.language)
-        valid = [r for r in recognize_all(text, intents, language=intents.language)
-                 if all(parse_number(str(_slot_value(e.value))) is not None
-                        for n, e in r.entities.items() if n in numbers)]
+        numbers = self._numbers.get(name, set())
+        best = recognize_best(text, intents, language=intents.language)
+        if best is None or _valid(best, text, numbers):
+            return best
+        valid = [r for r in recognize_all(text, intents, language=intents.language) if _valid(r, text, numbers)]
         return max(valid, key=_rank, default=None)
 
     def recognize(self, text: str, *, fallback: bool = True) -> IntentMatch | None:
@@ -208,6 +207,19 @@ class IntentRecognizer:
 
 def _words(text: str) -> list[str]:
     return re.findall(r"[a-z']{3,}", text.lower())
+
+
+def _valid(result: RecognizeResult, text: str, numbers: set[str]) -> bool:
+    """Wildcards hold whole words ("playlist" is no "play" list) and number-only ones a number."""
+    for name, entity in result.entities.items():
+        if not entity.is_wildcard:
+            continue
+        value = str(_slot_value(entity.value)).strip()
+        if name in numbers and parse_number(value) is None:
+            return False
+        if value and not re.search(rf"(?<![\w']){re.escape(value)}(?![\w'])", text, re.IGNORECASE):
+            return False
+    return True
 
 
 def _rank(result: RecognizeResult) -> tuple[int, int]:

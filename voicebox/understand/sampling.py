@@ -18,11 +18,16 @@ from hassil import Intents
 from hassil.expression import Alternative, Expression, ListReference, Permutation, RuleReference, Sequence, TextChunk
 from hassil.intents import RangeSlotList, TextSlotList, WildcardSlotList
 
-__all__ = ["EXAMPLES", "describe", "sample_intent_sentences", "slot_names"]
+__all__ = ["EXAMPLES", "MASKS", "describe", "sample_intent_sentences", "slot_names"]
 
-# Words that stand in for a wildcard slot in example sentences.
+# Words that stand in for a wildcard slot in example sentences. A list item is always "something": the embedding model
+# weighs nouns heavily ("put carrots on the list" is nearer to "what's on the list" than to "put milk on the list"),
+# so examples say "something" and the semantic matcher also tries the utterance with its likely item replaced by it
+# (MASKS: the stand-in, and
+# what the utterance must say for that: an item is only guessed at in a sentence that names a list).
+MASKS: dict[str, tuple[str, str]] = {"item": ("something", r"\blists?\b")}
 EXAMPLES: dict[str, tuple[str, ...]] = {
-    "item": ("milk", "eggs", "bread", "paper towels", "coffee"),
+    "item": ("something",),
     "list_name": ("shopping", "grocery", "to do"),
     "name": ("pizza", "pasta", "tea", "laundry", "kitchen"),
     "a": ("seven", "12", "two hundred", "4.5"),

@@ -133,10 +133,20 @@ class SemanticMatcher:
         are nearer than any intent; the margin is over the next intent or the
         anchors, whichever is nearer.
         """
-        form = utterance_form(text)
-        if not form or not len(self._vectors):
-            return None
-        similarity = self._vectors @ self._embedder.embed([form])[0]
+        return self.guesses([utterance_form(text)])[0]
+
+    def guesses(self, forms: Sequence[str]) -> list[SemanticGuess | None]:
+        """:meth:`guess` for several forms already cleaned (:func:`utterance_form`), embedded in one batch."""
+        wanted = [i for i, form in enumerate(forms) if form]
+        if not wanted or not len(self._vectors):
+            return [None] * len(forms)
+        vectors = self._embedder.embed([forms[i] for i in wanted])
+        found: list[SemanticGuess | None] = [None] * len(forms)
+        for row, index in enumerate(wanted):
+            found[index] = self._nearest(self._vectors @ vectors[row])
+        return found
+
+    def _nearest(self, similarity: np.ndarray) -> SemanticGuess | None:
         per_intent = np.full(len(self._keys), -1.0, dtype=np.float32)
         for index, (start, end) in enumerate(self._slices):
             if end > start:

@@ -21,7 +21,7 @@ from typing import Any
 from voicebox.understand.intent import IntentMatch, TemplateSkill, compile_sentences
 from voicebox.understand.normalize import expand_contractions
 from voicebox.understand.out_of_scope import OUT_OF_SCOPE
-from voicebox.understand.sampling import EXAMPLES, describe, slot_names
+from voicebox.understand.sampling import EXAMPLES, MASKS, describe, slot_names
 from voicebox.understand.semantic import (
     ACCEPT,
     CONFIRM,
@@ -87,6 +87,8 @@ class SemanticIntents:
         self._compiled = dict(compiled)
         self.matcher = SemanticMatcher(compiled, embedder, cache_dir=cache_dir, outside=OUT_OF_SCOPE)
         self._words = {name: _skill_words(s.sentences) for name, s in self._skills.items()}
+        self._slots = {(name, intent): slot_names(s.sentences, intent)
+                       for name, s in self._skills.items() for intent in (s.sentences.get("intents") or {})}
 
     def unknown_words(self, skill: str, text: str, slots: dict[str, Any]) -> list[str]:
         """Content words of ``text`` that neither ``skill``'s sentences nor the found slot values explain."""
@@ -97,15 +99,46 @@ class SemanticIntents:
                 and expand_contractions(w).split()[0] not in _FUNCTION_WORDS]
 
     def match(self, text: str) -> IntentMatch | None:
-        """The semantic match for ``text``: acted on, asked about (``confirm``), or ``None``."""
-        guess = self.matcher.guess(text)
-        return None if guess is None else self.accept(guess, text)
+        """The semantic match for ``text``: acted on, asked about (``confirm``), or ``None``.
 
-    def accept(self, guess: SemanticGuess, text: str) -> IntentMatch | None:
-        """The guess as a match if its words are accounted for and its slots are found."""
-        skill = self._skills[guess.skill]
+        Besides the utterance itself, its forms with a likely list item
+        replaced by the examples' own item (:data:`~voicebox.understand.sampling.MASKS`)
+        are compared; such a form only counts for the intents that found that item.
+        """
         form = utterance_form(text)
-        used, required = slot_names(skill.sentences, guess.intent)
+        masked = self._masked(form)
+        forms = [form, *masked]
+        best: IntentMatch | None = None
+        for index, guess in enumerate(self.matcher.guesses(forms)):
+            if guess is None or (index and (guess.skill, guess.intent) not in masked[forms[index]]):
+                continue
+            match = self.accept(guess, form)
+            if match is not None and (best is None or match.confidence > best.confidence):
+                best = match
+        return best
+
+    def _masked(self, form: str) -> dict[str, set[tuple[str, str]]]:
+        """Forms of ``form`` with a found mask slot's value replaced, each with the intents that found it."""
+        out: dict[str, set[tuple[str, str]]] = {}
+        for (skill, intent), (used, required) in self._slots.items():
+            if not set(MASKS) & used:
+                continue
+            filled = fill_slots(form, used, required, self._skills[skill].sentences.get("lists") or {})
+            if filled is None:
+                continue
+            text = form
+            for slot, (stand_in, context) in MASKS.items():
+                value = filled[0].get(slot)
+                if isinstance(value, str) and value and value != stand_in and re.search(context, form):
+                    text = re.sub(rf"\b{re.escape(value)}\b", stand_in, text, count=1)
+            if text != form:
+                out.setdefault(text, set()).add((skill, intent))
+        return out
+
+    def accept(self, guess: SemanticGuess, form: str) -> IntentMatch | None:
+        """The guess as a match for the utterance ``form`` if its slots are found and its confidence suffices."""
+        skill = self._skills[guess.skill]
+        used, required = self._slots[(guess.skill, guess.intent)]
         filled = fill_slots(form, used, required, skill.sentences.get("lists") or {})
         if filled is None:
             return None
