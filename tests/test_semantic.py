@@ -39,10 +39,10 @@ class SemanticOnly:
 
     def __init__(self, recognizer: IntentRecognizer) -> None:
         assert recognizer.fallback is not None
-        self.match = recognizer.fallback
+        self.fallback = recognizer.fallback
 
     def recognize(self, text: str) -> IntentMatch | None:
-        return self.match(text)
+        return self.fallback.match(text)
 
 
 def _score(name: str, recognizer: Any) -> dict[str, Any]:

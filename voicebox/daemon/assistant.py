@@ -146,7 +146,7 @@ def attach_semantic(recognizer: IntentRecognizer, skills: Sequence[LoadedSkill],
 
     embedder = MiniLMEmbedder(store.dir(SEMANTIC_MODEL))
     cache = Path(platformdirs.user_cache_dir("voicebox")) / "semantic"
-    recognizer.fallback = SemanticIntents([s for s in skills if s.ok], embedder, cache_dir=cache).match
+    recognizer.fallback = SemanticIntents([s for s in skills if s.ok], embedder, cache_dir=cache)
     return True
 
 

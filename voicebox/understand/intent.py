@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -15,7 +15,7 @@ from voicebox.understand.near_match import NearMatcher
 from voicebox.understand.normalize import normalize_text, variants
 from voicebox.understand.slots import COMMON_SENTENCES, parse_number, typed_slots
 
-__all__ = ["IntentMatch", "IntentRecognizer", "TemplateSkill", "compile_sentences", "normalize_text"]
+__all__ = ["FallbackMatcher", "IntentMatch", "IntentRecognizer", "TemplateSkill", "compile_sentences", "normalize_text"]
 
 @dataclass(frozen=True, slots=True)
 class IntentMatch:
@@ -57,6 +57,16 @@ def _slot_value(value: Any) -> Any:
     return value.value if hasattr(value, "value") else value
 
 
+class FallbackMatcher(Protocol):
+    """What matches when no template does (the semantic matcher)."""
+
+    def match(self, text: str) -> IntentMatch | None:
+        """The match for ``text``, or ``None``."""
+
+    def best_of(self, texts: Sequence[str]) -> tuple[int, IntentMatch] | None:
+        """The most confident match among ``texts`` (looks at one command) and its index, or ``None``."""
+
+
 class TemplateSkill(Protocol):
     """What matching needs of a loaded skill: its name, its hassil sentences, and where to record a parse error."""
 
@@ -92,7 +102,7 @@ class IntentRecognizer:
                                   if isinstance(spec, dict) and spec.get("wildcard") and spec.get("number")}
                          for s, _ in self._compiled}
         # What matches when no template does (the semantic matcher; see daemon.assistant.load_skill_set).
-        self.fallback: Callable[[str], IntentMatch | None] | None = None
+        self.fallback: FallbackMatcher | None = None
         self._near = NearMatcher([(s.name, i) for s, i in self._compiled]) if near_match else None
 
     def _best(self, text: str) -> tuple[TemplateSkill, RecognizeResult] | None:
@@ -135,7 +145,7 @@ class IntentRecognizer:
                 if last.complete:
                     return last
         if last is None and fallback and self.fallback is not None and normalize_text(text):
-            return self.fallback(text)
+            return self.fallback.match(text)
         return last
 
     def _match(self, clean: str, skill: TemplateSkill, result: RecognizeResult) -> IntentMatch:
@@ -147,12 +157,7 @@ class IntentRecognizer:
         """The most confident :attr:`fallback` match among ``texts`` (transcripts of one command) and its index."""
         if self.fallback is None:
             return None
-        best: tuple[int, IntentMatch] | None = None
-        for text in dict.fromkeys(texts):  # the same transcript twice is looked at once
-            match = self.fallback(text) if normalize_text(text) else None
-            if match is not None and (best is None or match.confidence > best[1].confidence):
-                best = (list(texts).index(text), match)
-        return best
+        return self.fallback.best_of([t if normalize_text(t) else "" for t in texts])
 
     def recognize_near(self, texts: Sequence[str]) -> tuple[int, IntentMatch] | None:
         """The closest near match among ``texts`` (transcripts of one command) and the index of the one it came from.

@@ -99,23 +99,30 @@ class SemanticIntents:
                 and expand_contractions(w).split()[0] not in _FUNCTION_WORDS]
 
     def match(self, text: str) -> IntentMatch | None:
-        """The semantic match for ``text``: acted on, asked about (``confirm``), or ``None``.
+        """The semantic match for ``text``: acted on, asked about (``confirm``), or ``None``."""
+        found = self.best_of([text])
+        return None if found is None else found[1]
 
-        Besides the utterance itself, its forms with a likely list item
+    def best_of(self, texts: Sequence[str]) -> tuple[int, IntentMatch] | None:
+        """The most confident match among ``texts`` (transcripts of one command, embedded in one batch) and its index.
+
+        Besides each utterance itself, its forms with a likely list item
         replaced by the examples' own item (:data:`~voicebox.understand.sampling.MASKS`)
         are compared; such a form only counts for the intents that found that item.
         """
-        form = utterance_form(text)
-        masked = self._masked(form)
-        forms = [form, *masked]
-        best: IntentMatch | None = None
-        for index, guess in enumerate(self.matcher.guesses(forms)):
-            if guess is None or (index and (guess.skill, guess.intent) not in masked[forms[index]]):
+        forms = [utterance_form(t) if t.strip() else "" for t in texts]
+        queries: list[tuple[str, str, set[tuple[str, str]] | None]] = []  # (form, what is embedded, for which intents)
+        for form in dict.fromkeys(f for f in forms if f):  # the same transcript twice is looked at once
+            queries.append((form, form, None))
+            queries += [(form, masked, intents) for masked, intents in self._masked(form).items()]
+        best: tuple[str, IntentMatch] | None = None
+        for (form, _, intents), guess in zip(queries, self.matcher.guesses([q[1] for q in queries]), strict=True):
+            if guess is None or (intents is not None and (guess.skill, guess.intent) not in intents):
                 continue
             match = self.accept(guess, form)
-            if match is not None and (best is None or match.confidence > best.confidence):
-                best = match
-        return best
+            if match is not None and (best is None or match.confidence > best[1].confidence):
+                best = (form, match)
+        return None if best is None else (forms.index(best[0]), best[1])
 
     def _masked(self, form: str) -> dict[str, set[tuple[str, str]]]:
         """Forms of ``form`` with a found mask slot's value replaced, each with the intents that found it."""
