@@ -84,6 +84,6 @@ def variants(text: str) -> list[str]:
     stripped = strip_fillers(clean)
     found: list[str] = []
     for form in (clean, stripped, expand_contractions(stripped)):
-        if form and form not in found:
+        if form and form.lower() not in (f.lower() for f in found):  # matching ignores case: no second try
             found.append(form)
     return found
