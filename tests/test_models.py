@@ -18,7 +18,7 @@ from voicebox.models.catalogue import ModelInfo, default_model_names, load_catal
 from voicebox.models.store import ModelStore, default_models_dir, list_rows
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
-DEFAULTS = {"wake_features", "hey_jarvis", "silero_vad", "tiny.en", "en_US-joe-medium"}
+DEFAULTS = {"wake_features", "hey_jarvis", "silero_vad", "tiny.en", "en_US-joe-medium", "all-minilm-l6-v2"}
 
 
 # ---------------------------------------------------------------- the real catalogue

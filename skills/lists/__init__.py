@@ -173,7 +173,7 @@ class Lists(Skill):
     @intent("DeleteList")
     def delete_list(self, ctx: Context, list_name: str) -> Response:
         """Delete a list; one with items asks first."""
-        item = re.fullmatch(r"(.+?)\s+(?:from|off)\s+(?:the\s+|my\s+)?(.*)", list_name.strip())
+        item = re.fullmatch(r"(.+?)\s+(?:from|off|on)\s+(?:the\s+|my\s+)?(.*)", list_name.strip())
         if item is not None:  # "remove the milk from my shopping list": an item, not a list
             return self.remove(ctx, re.sub(r"^the\s+", "", item.group(1)), item.group(2) or None)
         name = self._name(ctx, list_name)
@@ -252,6 +252,9 @@ class Lists(Skill):
     @intent("CheckOff")
     def check_off(self, ctx: Context, item: str, list_name: str | None = None) -> Response:
         """Tick items off (remove them) wherever they are: the named list, else the list they are on."""
+        named = re.fullmatch(r"(.+?)\s+(?:from|off|on)\s+(?:the\s+|my\s+)?(.*?)\s*list", item.strip())
+        if named is not None and not list_name:  # "check off apples from my shopping list"
+            item, list_name = named.group(1), named.group(2) or None
         wanted = [re.sub(r"^(the|some|my)\s+", "", i) for i in _split(item)]
         lists = self._lists(ctx)
         if list_name:

@@ -10,7 +10,7 @@ from pathlib import Path
 from voicebox.cli.command import Command
 from voicebox.cli.output import print_json
 from voicebox.core.config import Config
-from voicebox.core.errors import CODE_EVAL_MANIFEST, CODE_EVAL_PLOT, CODE_SOAK_ARGS, MeasureError
+from voicebox.core.errors import CODE_EVAL_ARGS, CODE_EVAL_MANIFEST, CODE_EVAL_PLOT, CODE_SOAK_ARGS, MeasureError
 
 __all__ = ["BENCH", "EVAL", "SOAK"]
 
@@ -32,8 +32,12 @@ def cmd_bench(args: argparse.Namespace, config: Config) -> int:
 
 
 def _eval_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
-    p.add_argument("--manifest", required=True, type=Path, metavar="PATH",
-                   help="manifest.tsv (columns path, kind, transcript; paths relative to its folder)")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--manifest", type=Path, metavar="PATH",
+                        help="manifest.tsv (columns path, kind, transcript; paths relative to its folder)")
+    source.add_argument("--intents", type=Path, metavar="FILE.tsv",
+                        help="score intent matching on typed sentences: sentence<TAB>skill.intent<TAB>slots-json "
+                             "(empty intent = must not match)")
     p.add_argument("--report", type=Path, metavar="DIR", help="write report.md, summary.json and plots here")
     p.add_argument("--compare", action="store_true",
                    help="also measure each wake-word improvement against the bare model (slower)")
@@ -44,6 +48,8 @@ def _eval_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser)
 
 def cmd_eval(args: argparse.Namespace, config: Config) -> int:
     """Run the evaluation, print a table (or JSON), optionally write the report."""
+    if args.intents is not None:
+        return _eval_intents(args, config)
     from voicebox.measure.eval import run_eval
     from voicebox.measure.eval_report import print_table, write_report
 
@@ -69,6 +75,23 @@ def cmd_eval(args: argparse.Namespace, config: Config) -> int:
         print_table(summary)
         if args.report is not None:
             print(f"\nreport written to {args.report / 'report.md'}")
+    return 0
+
+
+def _eval_intents(args: argparse.Namespace, config: Config) -> int:
+    """``eval --intents``: the sentences through the product's recognizer; figures, confusions, failures."""
+    from voicebox.daemon.assistant import load_skill_set
+    from voicebox.measure.eval_intents import print_intent_table, read_intent_cases, score_intents
+
+    if args.report is not None or args.compare:
+        raise MeasureError("--report and --compare go with --manifest, not --intents", code=CODE_EVAL_ARGS)
+    cases = read_intent_cases(args.intents)
+    _, recognizer = load_skill_set(config)
+    summary = score_intents(cases, recognizer)
+    if args.json:
+        print_json({"intents": str(args.intents), **summary})
+    else:
+        print_intent_table(summary)
     return 0
 
 

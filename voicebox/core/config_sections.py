@@ -102,6 +102,9 @@ class SkillsConfig:
         True, "Take a spoken command that matches no sentence exactly (even after a second, careful recognition) for "
         "the closest sentence the skills know if it differs only slightly: a misheard word ending (\"pause time\" "
         "for \"pause timer\"), a short word like \"the\" missing or extra; never when a longer word is missing.")
+    semantic: bool = _opt(
+        True, "When no sentence template matches, compare the command's meaning with the skills' sentences "
+        "(model all-minilm-l6-v2): act when it is clearly close, ask \"Did you mean ...?\" when it is less sure.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ __all__ = [
     "ErrorEvent",
     "Event",
     "EventSink",
+    "IntentConfirm",
     "IntentMatched",
     "IntentNotMatched",
     "LlmAnswer",
@@ -108,13 +109,28 @@ class Transcript(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IntentMatched(Event):
-    """The transcript matched a skill's sentence template."""
+    """The transcript matched a skill's intent: by a sentence template, a near match, or by meaning (``matcher``)."""
 
     name: ClassVar[str] = "intent"
     skill: str
     intent: str
     slots: dict[str, Any]
     text: str
+    matcher: str = "template"
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IntentConfirm(Event):
+    """A match too unsure to act on: the user is asked ``speech`` ("Did you mean ...?") and answers yes or no."""
+
+    name: ClassVar[str] = "intent_confirm"
+    skill: str
+    intent: str
+    slots: dict[str, Any]
+    text: str
+    confidence: float
+    speech: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

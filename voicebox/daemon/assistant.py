@@ -166,7 +166,31 @@ def load_skill_set(config: Config, speak: Callable[[str], Any] | None = None, *,
     shared = services if services is not None else SkillServices.in_memory(speak)
     skills = load_skills(config, shared.context)
     shared.examples = {s.name: s.examples for s in skills if s.ok}
-    return skills, IntentRecognizer(skills, near_match=config.skills.near_match)
+    recognizer = IntentRecognizer(skills, near_match=config.skills.near_match)
+    if config.skills.semantic:
+        attach_semantic(recognizer, skills, config)
+    return skills, recognizer
+
+
+SEMANTIC_MODEL = "all-minilm-l6-v2"
+
+
+def attach_semantic(recognizer: IntentRecognizer, skills: Sequence[LoadedSkill], config: Config) -> bool:
+    """Give ``recognizer`` the semantic fallback if its model is installed; say how to get it if not."""
+    store = model_store(config)
+    if store.status(SEMANTIC_MODEL) != "installed":
+        _LOG.warning("semantic intent matching is off: model %s is %s; run: voicebox models pull %s",
+                     SEMANTIC_MODEL, store.status(SEMANTIC_MODEL), SEMANTIC_MODEL)
+        return False
+    import platformdirs
+
+    from voicebox.engines.minilm import MiniLMEmbedder
+    from voicebox.understand.semantic_intents import SemanticIntents
+
+    embedder = MiniLMEmbedder(store.dir(SEMANTIC_MODEL))
+    cache = Path(platformdirs.user_cache_dir("voicebox")) / "semantic"
+    recognizer.fallback = SemanticIntents([s for s in skills if s.ok], embedder, cache_dir=cache)
+    return True
 
 
 def build_engines(config: Config, store: ModelStore, speak: Callable[[str], Any] | None = None, *,

@@ -17,7 +17,7 @@ __all__ = [
     "default_model_names", "load_catalogue",
 ]
 
-KINDS = ("wake", "vad", "asr", "tts", "llm")
+KINDS = ("wake", "vad", "asr", "tts", "intent", "llm")
 SOURCES = ("auto", "pypi", "url")
 STAMP_NAME = ".verified.json"
 """Written into each model folder at pull: sha256, size and mtime of every file, so that

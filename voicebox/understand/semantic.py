@@ -1,0 +1,166 @@
+"""Semantic intent matching: an utterance's sentence embedding against examples sampled from every skill's templates.
+
+What the templates miss ("I'd like to know what hour it is", "speak a bit
+softer") is compared, as an embedding, with a few thousand example sentences
+sampled from all skills' templates (:mod:`voicebox.understand.sampling`); the
+nearest intent wins if it is close enough and clearly ahead of the next
+intent. Its score becomes a confidence (0..1) by a logistic curve fitted on
+the development sets (with the count of words the skill's sentences do not
+know); :data:`ACCEPT`, :data:`MIN_MARGIN` and :data:`CONFIRM` split it into
+"do it", "ask first" and "not understood". Out-of-scope anchors
+(:mod:`voicebox.understand.out_of_scope`) compete as one more intent.
+Example embeddings are computed once and cached on disk, keyed by a hash of
+the sentences and the model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from voicebox.understand.normalize import normalize_text, strip_fillers
+from voicebox.understand.sampling import sample_intent_sentences
+
+__all__ = ["ACCEPT", "CONFIRM", "MIN_MARGIN", "OUTSIDE", "SPECULATE", "SemanticGuess", "SemanticMatcher", "SentenceEmbedder",
+           "confidence_of", "utterance_form"]
+
+_LOG = logging.getLogger(__name__)
+
+ACCEPT = 0.70  # at or above (with MIN_MARGIN): act on it
+CONFIRM = 0.45  # at or above, but not acted on: ask "Did you mean ...?"
+SPECULATE = 0.95  # at or above (and at least 3 words): the endpointer may end the command on it early
+MIN_MARGIN = 0.03  # closer than this to the next intent (or to the out-of-scope anchors): ask, whatever the confidence
+# Logistic fit of "right intent and slots" on the development sets' sentences that no template matches
+# (tests/intents_dev.tsv, tests/intents_paraphrases.tsv): similarity, margin, unknown content words.
+_W_SCORE, _W_MARGIN, _W_UNKNOWN, _BIAS = 5.877, 4.125, -1.147, -3.194
+OUTSIDE = ("", "")  # the label of the out-of-scope anchors
+TOP_K = 3  # an intent's score: the mean of its best TOP_K example similarities (one odd example is not enough)
+
+
+class SentenceEmbedder(Protocol):
+    """Texts in, unit vectors out (one row per text); ``fingerprint`` names the model for caching."""
+
+    fingerprint: str
+
+    def embed(self, texts: Sequence[str], batch: int = 64) -> np.ndarray:
+        """``(len(texts), dimensions)`` float32 L2-normalized embeddings."""
+
+
+@dataclass(frozen=True, slots=True)
+class SemanticGuess:
+    """The nearest intent: similarity ``score`` (cosine), ``margin`` over the next intent, ``confidence`` 0..1."""
+
+    skill: str
+    intent: str
+    score: float
+    margin: float
+    confidence: float
+    example: str
+
+
+def confidence_of(score: float, margin: float, unknown: int = 0) -> float:
+    """The calibrated confidence: best similarity ``score``, its ``margin`` over the runner-up, ``unknown`` words."""
+    z = _W_SCORE * score + _W_MARGIN * margin + _W_UNKNOWN * min(unknown, 3) + _BIAS
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+def utterance_form(text: str) -> str:
+    """What gets embedded: the normalized text without politeness and filler."""
+    return strip_fillers(normalize_text(text)) or normalize_text(text).lower()
+
+
+class SemanticMatcher:
+    """Nearest-intent search over example sentences of ``skills`` (``(skill name, compiled hassil Intents)``)."""
+
+    def __init__(self, skills: Sequence[tuple[str, Any]], embedder: SentenceEmbedder, *,
+                 cache_dir: Path | None = None, per_template: int = 12, outside: Sequence[str] = ()) -> None:
+        self._embedder = embedder
+        labels: list[tuple[str, str]] = [OUTSIDE] * len(outside)
+        texts: list[str] = [utterance_form(t) for t in outside]
+        for skill, intents in skills:
+            for intent, examples in sample_intent_sentences(intents, per_template).items():
+                for example in examples:
+                    labels.append((skill, intent))
+                    texts.append(utterance_form(example))
+        self.examples = texts
+        self._labels = labels
+        keys = sorted(set(labels))
+        self._keys = keys
+        self._label_index = np.array([keys.index(label) for label in labels], dtype=np.int64)
+        # Rows grouped by intent (a stable sort keeps each intent's examples in order): one slice per intent.
+        order = np.argsort(self._label_index, kind="stable")
+        self._vectors = self._embeddings(texts, cache_dir)[order]
+        self._label_index = self._label_index[order]
+        self.examples = [texts[i] for i in order]
+        bounds = np.searchsorted(self._label_index, np.arange(len(keys) + 1))
+        self._slices = [(int(bounds[i]), int(bounds[i + 1])) for i in range(len(keys))]
+
+    def _embeddings(self, texts: list[str], cache_dir: Path | None) -> np.ndarray:
+        digest = hashlib.sha256("\n".join([self._embedder.fingerprint, *texts]).encode()).hexdigest()[:24]
+        path = cache_dir / f"semantic-{digest}.npy" if cache_dir is not None else None
+        if path is not None and path.is_file():
+            try:
+                cached = np.load(path)
+                if cached.shape[0] == len(texts):
+                    return np.asarray(cached, dtype=np.float32)
+            except (OSError, ValueError) as err:
+                _LOG.warning("semantic cache %s unreadable (%s); computing it again", path, err)
+        vectors = self._embedder.embed(texts) if texts else np.zeros((0, 384), np.float32)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp.npy")
+                np.save(tmp, vectors)
+                tmp.replace(path)
+                for old in path.parent.glob("semantic-*.npy"):  # embeddings of sentences no longer in use
+                    if old != path and not old.name.endswith(".tmp.npy"):
+                        old.unlink(missing_ok=True)
+            except OSError as err:
+                _LOG.warning("cannot cache sentence embeddings in %s: %s", path.parent, err)
+        return vectors
+
+    def guess(self, text: str) -> SemanticGuess | None:
+        """The nearest intent for ``text`` (whatever its confidence).
+
+        ``None`` with no examples or no text, or when the out-of-scope anchors
+        are nearer than any intent; the margin is over the next intent or the
+        anchors, whichever is nearer.
+        """
+        return self.guesses([utterance_form(text)])[0]
+
+    def guesses(self, forms: Sequence[str]) -> list[SemanticGuess | None]:
+        """:meth:`guess` for several forms already cleaned (:func:`utterance_form`), embedded in one batch."""
+        wanted = [i for i, form in enumerate(forms) if form]
+        if not wanted or not len(self._vectors):
+            return [None] * len(forms)
+        vectors = self._embedder.embed([forms[i] for i in wanted])
+        found: list[SemanticGuess | None] = [None] * len(forms)
+        for row, index in enumerate(wanted):
+            found[index] = self._nearest(self._vectors @ vectors[row])
+        return found
+
+    def _nearest(self, similarity: np.ndarray) -> SemanticGuess | None:
+        per_intent = np.full(len(self._keys), -1.0, dtype=np.float32)
+        for index, (start, end) in enumerate(self._slices):
+            if end > start:
+                scores = similarity[start:end]
+                top = np.partition(scores, -TOP_K)[-TOP_K:] if end - start > TOP_K else scores
+                per_intent[index] = float(top.mean())
+        order = np.argsort(per_intent)[::-1]
+        best = int(order[0])
+        runner_up = float(per_intent[order[1]]) if len(order) > 1 else -1.0
+        score = float(per_intent[best])
+        start, end = self._slices[best]
+        example = self.examples[start + int(np.argmax(similarity[start:end]))]
+        skill, intent = self._keys[best]
+        if (skill, intent) == OUTSIDE:
+            return None
+        return SemanticGuess(skill, intent, score, score - runner_up, confidence_of(score, score - runner_up),
+                             example)
