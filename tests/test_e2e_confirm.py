@@ -39,24 +39,24 @@ def _run(tmp_path: Path, *parts: Path | float) -> list[dict[str, object]]:
 
 
 def test_did_you_mean_then_yes_runs_the_command(tmp_path: Path, semantic_model: None) -> None:
-    command = _say(tmp_path, "command", "Hey Jarvis. Make the shopping list empty.")
+    command = _say(tmp_path, "command", "Hey Jarvis. Strike flour off the shopping list.")
     yes = _say(tmp_path, "yes", "Yes.")
     events = _run(tmp_path, 0.5, command, 2.0, yes, 1.5)
     heard = [(e["event"], e.get("text", e.get("speech"))) for e in events
              if e["event"] in ("transcript", "intent_confirm", "intent", "response")]
     asked = [e for e in events if e["event"] == "intent_confirm"]
-    assert asked and (asked[0]["skill"], asked[0]["intent"]) == ("lists", "ClearList"), heard
+    assert asked and (asked[0]["skill"], asked[0]["intent"]) == ("lists", "RemoveItem"), heard
     assert str(asked[0]["speech"]).startswith("Did you mean:") and "shopping list" in str(asked[0]["speech"]), heard
     assert [e["event"] for e in events].count("wake") == 1, heard  # the yes needed no wake word
     done = [e for e in events if e["event"] == "intent"]
-    assert [(e["skill"], e["intent"], e["matcher"]) for e in done] == [("lists", "ClearList", "semantic")], heard
-    assert done[0]["slots"] == {"list_name": "shopping"}, heard
+    assert [(e["skill"], e["intent"], e["matcher"]) for e in done] == [("lists", "RemoveItem", "semantic")], heard
+    assert done[0]["slots"] == {"item": "flour", "list_name": "shopping"}, heard
     responses = [str(e["speech"]) for e in events if e["event"] == "response"]
-    assert responses[-1] == "Cleared your shopping list.", heard
+    assert responses[-1] == "Flour is not on your shopping list.", heard  # the list is empty: it ran
 
 
 def test_did_you_mean_then_no_drops_it(tmp_path: Path, semantic_model: None) -> None:
-    command = _say(tmp_path, "command", "Hey Jarvis. Make the shopping list empty.")
+    command = _say(tmp_path, "command", "Hey Jarvis. Strike flour off the shopping list.")
     no = _say(tmp_path, "no", "No.")
     events = _run(tmp_path, 0.5, command, 2.0, no, 1.5)
     heard = [(e["event"], e.get("text", e.get("speech"))) for e in events
