@@ -50,9 +50,10 @@ def test_did_you_mean_then_yes_runs_the_command(tmp_path: Path, semantic_model: 
     assert [e["event"] for e in events].count("wake") == 1, heard  # the yes needed no wake word
     done = [e for e in events if e["event"] == "intent"]
     assert [(e["skill"], e["intent"], e["matcher"]) for e in done] == [("lists", "RemoveItem", "semantic")], heard
-    assert done[0]["slots"] == {"item": "flour", "list_name": "shopping"}, heard
+    item = done[0]["slots"].get("item")  # tiny.en hears "flour" and "flower" alike
+    assert item in ("flour", "flower") and done[0]["slots"] == {"item": item, "list_name": "shopping"}, heard
     responses = [str(e["speech"]) for e in events if e["event"] == "response"]
-    assert responses[-1] == "Flour is not on your shopping list.", heard  # the list is empty: it ran
+    assert responses[-1] == f"{item.capitalize()} is not on your shopping list.", heard  # the list is empty: it ran
 
 
 def test_did_you_mean_then_no_drops_it(tmp_path: Path, semantic_model: None) -> None:
