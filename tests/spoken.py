@@ -50,3 +50,14 @@ def mentions_hour(text: str, hours: set[int]) -> bool:
         if any(re.search(rf"\bit'?s {alike}\b", lowered) for alike in HOMOPHONES.get(word, ())):
             return True
     return False
+
+
+def plays_tone(pcm: np.ndarray, freq: float) -> bool:
+    """Whether some 0.1 s of ``pcm`` is nearly all one pure tone at ``freq`` (an alarm beep, not speech)."""
+    n = SAMPLE_RATE // 10
+    near = np.abs(np.fft.rfftfreq(n, 1 / SAMPLE_RATE) - freq) <= 30
+    for start in range(0, len(pcm) - n, n // 4):
+        power = np.abs(np.fft.rfft(pcm[start:start + n] * np.hanning(n))) ** 2
+        if power.sum() > 0 and power[near].sum() > 0.8 * power.sum():
+            return True
+    return False

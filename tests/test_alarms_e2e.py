@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from conftest import run_cli
 from daemon_proc import DaemonProc
-from spoken import concat_wavs, events_of
+from spoken import concat_wavs, events_of, plays_tone
 
-from voicebox.core.audio import SAMPLE_RATE, Pcm, read_wav
+from voicebox.core.audio import SAMPLE_RATE, read_wav
 
 pytestmark = pytest.mark.slow
 
@@ -60,16 +60,6 @@ def _check_ring(ring: dict[str, object], due: dt.datetime, said: str) -> None:
     assert ring["speech"] == f"It's {said}. This is your {said} alarm."
 
 
-def _plays_tone(pcm: Pcm, freq: float) -> bool:
-    """Whether some 0.1 s of ``pcm`` is nearly all one pure tone at ``freq`` (a beep, not speech)."""
-    n = SAMPLE_RATE // 10
-    near = np.abs(np.fft.rfftfreq(n, 1 / SAMPLE_RATE) - freq) <= 30
-    for start in range(0, len(pcm) - n, n // 4):
-        power = np.abs(np.fft.rfft(pcm[start:start + n] * np.hanning(n))) ** 2
-        if power.sum() > 0 and power[near].sum() > 0.8 * power.sum():
-            return True
-    return False
-
 
 def test_an_alarm_set_by_voice_rings_at_its_minute_with_its_own_sound(tmp_path: Path, model_store: object) -> None:
     env, zone = _config(tmp_path)
@@ -87,7 +77,7 @@ def test_an_alarm_set_by_voice_rings_at_its_minute_with_its_own_sound(tmp_path: 
     spoken = [e["text"] for e in events if e["event"] == "synthesis_started"]
     assert spoken[-1] == responses[1]["speech"]
     audio = read_wav(reply)
-    assert _plays_tone(audio, 1568) and not _plays_tone(audio, 1175)  # the alarm clock's ring, not the timers' beeps
+    assert plays_tone(audio, 1568) and not plays_tone(audio, 1175)  # the alarm clock's ring, not the timers' beeps
 
 
 def test_an_alarm_survives_kill(tmp_path: Path, model_store: object) -> None:

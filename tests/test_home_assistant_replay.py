@@ -21,8 +21,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from spoken import concat_wavs
-from test_hub_satellites import plays_tone
+from spoken import concat_wavs, plays_tone
 from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient

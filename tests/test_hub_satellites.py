@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from spoken import plays_tone
 from wyoming_helpers import free_tcp_uri
 
 from voicebox.act.dispatch import NOT_UNDERSTOOD
@@ -267,16 +268,6 @@ def test_the_timers_skill_rings_only_on_the_satellite_that_set_it(model_store: A
     for other in (0, 2, 3):
         assert replies(events[other]) == [] and sinks[other].chunks == []
 
-
-def plays_tone(pcm: Pcm, freq: float) -> bool:
-    """Whether some 0.1 s of ``pcm`` is nearly all one pure tone at ``freq`` (an alarm beep, not speech)."""
-    n = SAMPLE_RATE // 10
-    near = np.abs(np.fft.rfftfreq(n, 1 / SAMPLE_RATE) - freq) <= 30
-    for start in range(0, len(pcm) - n, n // 4):
-        power = np.abs(np.fft.rfft(pcm[start:start + n] * np.hanning(n))) ** 2
-        if power.sum() > 0 and power[near].sum() > 0.8 * power.sum():
-            return True
-    return False
 
 
 def test_the_tone_check_hears_the_alarm_and_not_speech(assistant: Assistant) -> None:

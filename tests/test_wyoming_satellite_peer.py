@@ -25,8 +25,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from spoken import hours_now, mentions_hour
-from test_hub_satellites import plays_tone
+from spoken import hours_now, mentions_hour, plays_tone
 from wyoming.event import Event
 from wyoming.server import AsyncEventHandler, AsyncServer
 from wyoming_helpers import free_tcp_uri
@@ -105,6 +104,29 @@ async def _until(seen: list[Event], changed: asyncio.Event, check: Any, what: st
             await asyncio.wait_for(changed.wait(), 1.0)
 
 
+async def _stop(procs: list[Any]) -> None:
+    """Terminate the processes, then kill what has not ended 30 s later."""
+    for proc in procs:
+        if proc.returncode is None:
+            proc.terminate()
+    for proc in procs:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(proc.wait(), 30)
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+def _run_showing_logs(scenario: Any, limit_s: float, tmp_path: Path) -> None:
+    """Run ``scenario``; on any failure print the ends of the hub's and the satellite's logs first."""
+    try:
+        asyncio.run(asyncio.wait_for(scenario, limit_s))
+    except BaseException:
+        for log in ("hub.log", "satellite.log"):
+            print(f"---- {log}\n" + (tmp_path / log).read_text(errors="replace")[-3000:])
+        raise
+
+
 def _raw(pcm: np.ndarray, out: Path) -> None:
     """Give the microphone ``pcm`` to play next (it picks up new files in name order)."""
     partial = out.with_suffix(".part")
@@ -159,23 +181,10 @@ def test_wyoming_satellite_answers_and_rings_a_timer_through_the_hub(wyoming_sat
             # timer-finished follows the ring's audio (the alarm and its announcement).
             await _until(seen, changed, lambda t: "timer-finished" in t, "the timer to ring", procs)
         finally:
-            for proc in procs:
-                if proc.returncode is None:
-                    proc.terminate()
-            for proc in procs:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(proc.wait(), 30)
-                if proc.returncode is None:
-                    proc.kill()
-                    await proc.wait()
+            await _stop(procs)
             await service.stop()
 
-    try:
-        asyncio.run(asyncio.wait_for(scenario(), 400))
-    except BaseException:
-        for log in ("hub.log", "satellite.log"):
-            print(f"---- {log}\n" + (tmp_path / log).read_text(errors="replace")[-3000:])
-        raise
+    _run_showing_logs(scenario(), 400, tmp_path)
     types = [e.type for e in seen]
     # Two wake words said, two heard: the satellite's `detect` after each command started no second detection.
     assert types.count("run-pipeline") == 2, types
@@ -233,23 +242,10 @@ def test_an_always_streaming_wyoming_satellite_is_woken_on_the_hub(wyoming_satel
             await _until(seen, changed, lambda t: "synthesize" in t and "audio-stop" in t[t.index("synthesize"):],
                          "the answer", procs)
         finally:
-            for proc in procs:
-                if proc.returncode is None:
-                    proc.terminate()
-            for proc in procs:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(proc.wait(), 30)
-                if proc.returncode is None:
-                    proc.kill()
-                    await proc.wait()
+            await _stop(procs)
             await service.stop()
 
-    try:
-        asyncio.run(asyncio.wait_for(scenario(), 300))
-    except BaseException:
-        for log in ("hub.log", "satellite.log"):
-            print(f"---- {log}\n" + (tmp_path / log).read_text(errors="replace")[-3000:])
-        raise
+    _run_showing_logs(scenario(), 300, tmp_path)
     pipeline = next(e for e in seen if e.type == "run-pipeline")
     assert pipeline.data["start_stage"] == "wake", pipeline.data
     transcripts = [str(e.data.get("text", "")) for e in seen if e.type == "transcript"]
