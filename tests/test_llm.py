@@ -258,7 +258,7 @@ def test_intents_map_an_unmatched_command_to_a_skill(serve: Any) -> None:
     skills, recognizer = load_skill_set(config)
     dispatcher = Dispatcher(skills)
     session = TextSession(recognizer, dispatcher, llm=load_llm(config, model_store(config)))
-    out = asyncio.run(session.answer("tell me the hour please"))
+    out = asyncio.run(session.answer("consult the chronometer for me"))  # no sentence, no sure guess
     assert (out["skill"], out["intent"]) == ("time_date", "GetTime")
     schema = server.requests[0][2]["response_format"]["json_schema"]["schema"]
     assert "time_date.GetTime" in schema["properties"]["intent"]["enum"]

@@ -268,7 +268,7 @@ class SkillHarness:
         matches none of its intents is the answer and goes to the reply
         handler; one that matches is a new command (as in the daemon).
         """
-        match = self.recognizer.recognize(text)
+        match = self.recognizer.recognize(text, fallback=self._follow_up.awaiting is None)
         with self._watch() as failures:
             answer = await self._follow_up.answer(self.dispatcher, match, text)
         result = answer.result

@@ -78,7 +78,8 @@ class Answering:
         """Answer ``text`` with the skills (follow-ups included); HA's device timers go back to HA as its intent."""
         key = conversation_key(context, peer_host)
         follow_up = self._follow_up(key)
-        match = self.engines.intents.recognize(text)
+        # An answer to a pending question is no time for a semantic guess (the pipeline's rule too).
+        match = self.engines.intents.recognize(text, fallback=follow_up.awaiting is None)
         from_ha = isinstance(context, dict) and "conversation_id" in context
         on_device = from_ha and any(isinstance(context.get(k), str) and context[k] for k in ("device_id", "satellite_id"))
         ha = to_home_assistant(match) if match is not None else None
