@@ -9,6 +9,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -99,6 +100,12 @@ def run_cli(*args: str, env: dict[str, str] | None = None, input: bytes | None =
                           env=full_env, timeout=timeout, cwd=cwd, check=False)
     return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode("utf-8", "replace"),
                                        proc.stderr.decode("utf-8", "replace"))
+
+
+def say(text: str, out: Path, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """``voicebox say TEXT -o OUT`` with Piper's noise off: the same words give the same audio on every run, so
+    what the recognizer hears of them does not change from one test run to the next."""
+    return run_cli("say", text, "-o", str(out), "--noise-scale", "0", "--noise-w-scale", "0", **kwargs)
 
 
 @pytest.fixture()

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
-from conftest import run_cli
+from conftest import run_cli, say
 from daemon_proc import DaemonProc
 from spoken import concat_wavs, events_of, plays_tone
 
@@ -48,7 +48,7 @@ def _command(tmp_path: Path, env: dict[str, str], zone: str) -> tuple[dt.datetim
     said = f"{due.hour % 12 or 12}" + (f":{due.minute:02d}" if due.minute else "") + (" AM" if due.hour < 12 else " PM")
     day = "today" if due.date() == now.date() else "tomorrow"
     wav = tmp_path / "command.wav"
-    proc = run_cli("say", f"Hey Jarvis. Set an alarm for {said} {day}.", "-o", str(wav), env=env)
+    proc = say(f"Hey Jarvis. Set an alarm for {said} {day}.", wav, env=env)
     assert proc.returncode == 0, proc.stderr
     return due, said, wav
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-from conftest import REPO, run_cli
+from conftest import REPO, run_cli, say
 
 from voicebox.core.audio import SAMPLE_RATE, audio_chunks, read_wav, write_wav
 from voicebox.core.errors import AudioError, MeasureError
@@ -166,7 +166,7 @@ def test_transcribe_hears_a_long_recording_to_the_end(tmp_path: Path, model_stor
     first, last = tmp_path / "first.wav", tmp_path / "last.wav"
     for path, text in ((first, "The red balloon floats over the river."),
                        (last, "Seven green apples are on the kitchen table.")):
-        said = run_cli("say", text, "-o", str(path))
+        said = say(text, path)
         assert said.returncode == 0, said.stderr
     gap = np.zeros(SAMPLE_RATE * 33, np.int16)
     whole = np.concatenate([read_wav(first), gap, read_wav(last), np.zeros(SAMPLE_RATE, np.int16)])

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import run_cli, say
 from spoken import concat_wavs, events_of, hours_now, mentions_hour
 
 pytestmark = pytest.mark.slow
@@ -41,7 +41,7 @@ def _check_answer(tmp_path: Path, wav: Path, prefix: tuple[str, ...] = ()) -> li
 
 def test_synthesized_wake_word_and_command(tmp_path: Path, model_store: object) -> None:
     speech = tmp_path / "said.wav"
-    proc = run_cli("say", "Hey Jarvis. What time is it?", "-o", str(speech))
+    proc = say("Hey Jarvis. What time is it?", speech)
     assert proc.returncode == 0, proc.stderr
     _check_answer(tmp_path, concat_wavs(tmp_path / "input.wav", 0.5, speech))
 
@@ -62,7 +62,7 @@ def test_whole_pipeline_works_without_network(tmp_path: Path, model_store: objec
     if not _can_unshare():
         pytest.skip("`unshare -n` is not permitted here (needs root or user namespaces)")
     speech = tmp_path / "said.wav"
-    proc = run_cli("say", "Hey Jarvis. What time is it?", "-o", str(speech), prefix=("unshare", "-n"))
+    proc = say("Hey Jarvis. What time is it?", speech, prefix=("unshare", "-n"))
     assert proc.returncode == 0, proc.stderr
     _check_answer(tmp_path, concat_wavs(tmp_path / "input.wav", 0.5, speech), prefix=("unshare", "-n"))
 
@@ -78,7 +78,7 @@ def test_demo_runs_the_whole_pipeline(tmp_path: Path, model_store: object) -> No
 def test_every_command_in_a_file_is_answered(tmp_path: Path, model_store: object) -> None:
     first, second = tmp_path / "a.wav", tmp_path / "b.wav"
     for text, path in (("Hey Jarvis. What time is it?", first), ("Hey Jarvis. What day is it today?", second)):
-        proc = run_cli("say", text, "-o", str(path))
+        proc = say(text, path)
         assert proc.returncode == 0, proc.stderr
     wav = concat_wavs(tmp_path / "input.wav", 0.5, first, 2.0, second, 1.0)
     proc = run_cli("run", "--input", str(wav), "--output", str(tmp_path / "reply.wav"), "--json")

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import run_cli, say
 from spoken import concat_wavs, events_of
 
 from voicebox.models.store import ModelStore, default_models_dir
@@ -45,7 +45,7 @@ def test_intent_answers_a_question_no_skill_knows_and_skills_keep_theirs(llm_con
 def test_a_spoken_question_gets_the_models_answer_spoken(llm_config: Path, model_store: object,
                                                           tmp_path: Path) -> None:
     said = tmp_path / "said.wav"
-    proc = run_cli("say", "Hey Jarvis. Why is the sky blue?", "-o", str(said))
+    proc = say("Hey Jarvis. Why is the sky blue?", said)
     assert proc.returncode == 0, proc.stderr
     reply = tmp_path / "reply.wav"
     proc = run_cli("run", "--config", str(llm_config), "--input", str(concat_wavs(tmp_path / "in.wav", 0.5, said)),

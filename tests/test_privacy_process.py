@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 import pytest
-from conftest import run_cli
+from conftest import say
 from daemon_proc import DaemonProc
 from spoken import concat_wavs
 from syscalls import created_paths, network_attempts, outside, strace_prefix, strace_usable
@@ -96,7 +96,7 @@ def test_a_turn_a_wyoming_session_and_an_idle_minute_stay_on_this_machine(tmp_pa
     home = tmp_path / "home"
     env = _child_env(home)
     speech = tmp_path / "said.wav"
-    said = run_cli("say", "Hey Jarvis. What time is it?", "-o", str(speech))
+    said = say("Hey Jarvis. What time is it?", speech)
     assert said.returncode == 0, said.stderr
     command = concat_wavs(tmp_path / "command.wav", 0.5, speech, 1.0)
 

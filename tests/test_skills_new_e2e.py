@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import run_cli, say
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +29,7 @@ def test_new_skill_answers_a_spoken_command(tmp_path: Path, model_store: object)
     assert {"name": "greeter", "status": "ok"}.items() <= next(r for r in listed if r["name"] == "greeter").items()
 
     heard = tmp_path / "command.wav"
-    said = run_cli("say", "Hey Jarvis. Start the coffee machine.", "-o", str(heard), env=env)
+    said = say("Hey Jarvis. Start the coffee machine.", heard, env=env)
     assert said.returncode == 0, said.stderr
     reply = tmp_path / "reply.wav"
     ran = run_cli("run", "--input", str(heard), "--output", str(reply), "--json", env=env)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run_cli
+from conftest import say
 from daemon_proc import DaemonProc
 
 from voicebox.core.audio import SAMPLE_RATE, read_wav
@@ -21,7 +21,7 @@ def test_timer_survives_kill(tmp_path: Path, model_store: object) -> None:
                       "[skill.timers]\nring_for_s = 0\n")
     env = {"VOICEBOX_CONFIG": str(config)}
     wav = tmp_path / "command.wav"
-    assert run_cli("say", "Hey Jarvis. Set a timer for twenty seconds.", "-o", str(wav), env=env).returncode == 0
+    assert say("Hey Jarvis. Set a timer for twenty seconds.", wav, env=env).returncode == 0
     pcm = read_wav(wav)
 
     first = DaemonProc(env=env)

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import run_cli, say
 from spoken import concat_wavs, hours_now, mentions_hour
 
 pytestmark = [pytest.mark.slow, pytest.mark.audio_devices]
@@ -103,7 +103,7 @@ def test_spoken_command_through_virtual_mic_is_answered_on_virtual_speaker(
     # A person's wake word, then a clearly spoken command: this test is about the device path, not about
     # recognizing far-field speech (test_e2e and `voicebox eval` cover that).
     command = tmp_path / "command.wav"
-    said = run_cli("say", "What time is it?", "-o", str(command))
+    said = say("What time is it?", command)
     assert said.returncode == 0, said.stderr
     feed = concat_wavs(tmp_path / "feed.wav", 0.5, shared_audio / "wyoming-openwakeword" / "hey_jarvis.wav",
                        command, 2.0)
@@ -153,7 +153,7 @@ def test_wake_word_over_voicebox_own_alarm_looped_back_into_the_mic(
     """The speaker loops back into the microphone 60 ms late: its own alarm never wakes it, a wake word over it does."""
     env = virtual_audio
     command = tmp_path / "command.wav"
-    said = run_cli("say", "Set a timer for three seconds.", "-o", str(command))
+    said = say("Set a timer for three seconds.", command)
     assert said.returncode == 0, said.stderr
     wake_word = shared_audio / "wyoming-openwakeword" / "hey_jarvis.wav"
     feed = concat_wavs(tmp_path / "feed.wav", 0.5, wake_word, command, 2.0)

@@ -56,12 +56,15 @@ MARK = '''
 import pathlib, sys, time
 (pathlib.Path(sys.argv[1]) / str(time.monotonic_ns())).touch()
 '''
+# One process per stream played (the satellite closes its stdin after audio-stop); the stream is named .raw only
+# once it has all been written, so a test waits for the file rather than for the satellite's events.
 SPEAKER = '''
 import pathlib, sys, time
-out = pathlib.Path(sys.argv[1]) / f"{time.monotonic_ns()}.raw"
+out = pathlib.Path(sys.argv[1]) / f"{time.monotonic_ns()}.part"
 with open(out, "wb") as f:
     while chunk := sys.stdin.buffer.read(4096):
         f.write(chunk)
+out.rename(out.with_suffix(".raw"))
 '''
 
 
@@ -180,6 +183,8 @@ def test_wyoming_satellite_answers_and_rings_a_timer_through_the_hub(wyoming_sat
             _raw(second, control / "2.raw")
             # timer-finished follows the ring's audio (the alarm and its announcement).
             await _until(seen, changed, lambda t: "timer-finished" in t, "the timer to ring", procs)
+            await _until(seen, changed, lambda t: len(list(played.glob("*.raw"))) >= 3,
+                         "the satellite to finish playing the answers and the alarm", procs)
         finally:
             await _stop(procs)
             await service.stop()
@@ -241,6 +246,7 @@ def test_an_always_streaming_wyoming_satellite_is_woken_on_the_hub(wyoming_satel
             _raw(said, control / "1.raw")
             await _until(seen, changed, lambda t: "synthesize" in t and "audio-stop" in t[t.index("synthesize"):],
                          "the answer", procs)
+            await _until(seen, changed, lambda t: any(played.glob("*.raw")), "the satellite to finish playing", procs)
         finally:
             await _stop(procs)
             await service.stop()

@@ -236,7 +236,7 @@ def cmd_say(args: argparse.Namespace, config: Config) -> int:
         raise AudioError("nothing to say: the text is empty", code=CODE_TTS_EMPTY)
     store = model_store(config)
     store.require(required_models(config, stages=("tts",)))
-    tts = load_tts(config, store)
+    tts = load_tts(config, store, noise_scale=args.noise_scale, noise_w_scale=args.noise_w_scale)
     started = time.perf_counter()
     pcm = np.concatenate(list(tts.synthesize(args.text)))
     compute_ms = (time.perf_counter() - started) * 1000
@@ -351,6 +351,20 @@ def _transcribe_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentP
 def _say_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     p.add_argument("text")
     p.add_argument("-o", "--output", required=True, metavar="PATH.wav")
+    p.add_argument("--noise-scale", type=_scale, metavar="F",
+                   help="Piper's voice variation (default: the voice's own; 0 with --noise-w-scale 0: the same audio "
+                        "every time)")
+    p.add_argument("--noise-w-scale", type=_scale, metavar="F", help="Piper's timing variation (default: the voice's)")
+
+
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 2.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number from 0 to 2")
+    return value
 
 
 def _intent_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:

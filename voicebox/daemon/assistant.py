@@ -116,12 +116,14 @@ def load_asr(config: Config, store: ModelStore, prompt: str = "") -> Any:
                                    short_window=config.asr.short_window, prompt=prompt)
 
 
-def load_tts(config: Config, store: ModelStore) -> Any:
-    """Piper synthesizer."""
+def load_tts(config: Config, store: ModelStore, *, noise_scale: float | None = None,
+             noise_w_scale: float | None = None) -> Any:
+    """Piper synthesizer; the two noise scales are Piper's (``None``: the voice's own)."""
     from voicebox.engines.piper import PiperSynthesizer
 
     return PiperSynthesizer(_onnx_file(store, config.tts.voice), threads=config.tts.threads,
-                            length_scale=config.tts.length_scale)
+                            length_scale=config.tts.length_scale, noise_scale=noise_scale,
+                            noise_w_scale=noise_w_scale)
 
 
 def load_llm(config: Config, store: ModelStore) -> LlmFallback | None:

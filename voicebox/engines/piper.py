@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,10 @@ _MAX_PHONEMES = 80
 class PiperSynthesizer:
     """Speech from a Piper voice (``.onnx`` + ``.onnx.json``); yields int16 PCM per sentence."""
 
-    def __init__(self, model_path: Path, *, threads: int = 2, length_scale: float = 1.0, volume: float = 1.0) -> None:
+    def __init__(self, model_path: Path, *, threads: int = 2, length_scale: float = 1.0, volume: float = 1.0,
+                 noise_scale: float | None = None, noise_w_scale: float | None = None) -> None:
+        """``noise_scale`` and ``noise_w_scale`` (Piper's own; ``None``: the voice's) vary each synthesis of the
+        same text; 0 and 0 make it come out the same every time."""
         try:
             from piper import PiperConfig, PiperVoice, SynthesisConfig
         except ImportError as err:  # pragma: no cover - dependency declared
@@ -32,16 +36,15 @@ class PiperSynthesizer:
         except Exception as err:
             raise SynthesisError(f"could not load voice {model_path}: {err}", code=CODE_TTS_ENGINE) from err
         self._voice = PiperVoice(session=session, config=config)
-        self._syn = SynthesisConfig(length_scale=length_scale, volume=volume)
+        self._syn = SynthesisConfig(length_scale=length_scale, volume=volume, noise_scale=noise_scale,
+                                    noise_w_scale=noise_w_scale)
         self.sample_rate: int = config.sample_rate
         for _ in self.synthesize("Ready."):  # warm the session and the phonemizer
             pass
 
     def set_volume(self, volume: float) -> None:
         """Loudness multiplier for the following sentences."""
-        from piper import SynthesisConfig
-
-        self._syn = SynthesisConfig(length_scale=self._syn.length_scale, volume=volume)
+        self._syn = dataclasses.replace(self._syn, volume=volume)
 
     def synthesize(self, text: str) -> Iterator[Pcm]:
         """One int16 chunk per piece of :func:`~voicebox.speak.sentences.speech_pieces` (sentences, long ones in parts).
