@@ -148,6 +148,9 @@ class HubConfig:
     max_satellites: int = _opt(8, "Satellites connected at once; further ones are refused.", lo=1, hi=256)
     satellites: list[str] = _opt([], "Wyoming satellites `voicebox run` dials, as Home Assistant does (wyoming-satellite, "
                                  "`voicebox satellite --uri`): e.g. [\"tcp://kitchen.local:10700\"]; redialled when lost.")
+    zeroconf: bool = _opt(False, "Also dial the Wyoming satellites announced on the network with zeroconf/mDNS "
+                          "(`_wyoming._tcp.local.` services whose `describe` answer has a satellite), as Home Assistant "
+                          "finds them; each is hung up when its announcement goes away.")
 
 
 @dataclass(frozen=True, slots=True)
