@@ -91,8 +91,11 @@ async def serve_satellite(satellite: Satellite, uri: str, blocks: AsyncIterator[
         if zeroconf_name is not None and uri.startswith("tcp://"):
             from voicebox.remote.zeroconf import announce, mac_name
 
-            announcement = await announce(uri, zeroconf_name or mac_name(), host=zeroconf_host)
-            _LOG.info("announced as %s with zeroconf", announcement.name)
+            try:
+                announcement = await announce(uri, zeroconf_name or mac_name(), host=zeroconf_host)
+                _LOG.info("announced as %s with zeroconf", announcement.name)
+            except OSError as err:  # no multicast route here: a hub can still be told the address
+                _LOG.warning("not announced with zeroconf (%s); hubs must be given %s", err, uri)
         await satellite.listen(blocks)
     finally:
         if announcement is not None:
