@@ -91,6 +91,32 @@ def engines(model_store: object) -> Iterator[object]:
     built.close()
 
 
+@pytest.fixture(scope="session")
+def wyoming_satellite_path() -> Path:
+    """A folder holding wyoming-satellite and its own pinned wyoming; installed from PyPI on first use."""
+    from satellite_peer import PEER
+
+    target = Path(os.environ.get("VOICEBOX_TEST_PEERS", Path(tempfile.gettempdir()) / "voicebox-test-peers"))
+    folder = target / PEER.replace("==", "-")
+    if not (folder / "wyoming_satellite" / "__main__.py").exists():
+        done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                               "--target", str(folder), PEER], capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            pytest.skip(f"could not install {PEER} from PyPI (pip install --target {folder} {PEER}): "
+                        f"{done.stderr.strip()[-300:]}")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def mdns() -> None:
+    """Multicast DNS works here (an announcement made here is heard here), or the test skips saying what is missing."""
+    from mdns import mdns_missing
+
+    reason = mdns_missing()
+    if reason:
+        pytest.skip(f"needs multicast DNS (zeroconf): {reason}")
+
+
 def run_cli(*args: str, env: dict[str, str] | None = None, input: bytes | None = None,
             timeout: float = 300, cwd: Path | None = None,
             prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:

@@ -246,8 +246,8 @@ def test_assist_satellite_as_home_assistant_drives_it(tmp_path: Path, model_stor
     said = concat_wavs(tmp_path / "said.wav", 3.0, shared_audio / "wyoming-openwakeword/hey_jarvis.wav", 0.3,
                        shared_audio / "speech-to-phrase/en/what time is it.wav", 40.0)
     uri = free_tcp_uri()
-    sat = Proc("satellite", "--uri", uri, "--input", str(said), "--realtime", "--output", str(tmp_path / "out.wav"),
-               "--name", "hall")
+    sat = Proc("satellite", "--uri", uri, "--no-zeroconf", "--input", str(said), "--realtime", "--output",
+               str(tmp_path / "out.wav"), "--name", "hall")
     host, port = uri.removeprefix("tcp://").split(":")
 
     async def scenario() -> tuple[list[Event], list[Event]]:

@@ -111,8 +111,8 @@ def test_a_hub_process_dials_a_satellite_server_process(tmp_path: Path, model_st
     said = np.concatenate([read_wav(shared_audio / "wyoming-openwakeword/hey_jarvis.wav"),
                            np.zeros(SAMPLE_RATE * 3 // 10, np.int16),
                            read_wav(shared_audio / "speech-to-phrase/en/what's the date.wav")])
-    sat = subprocess.Popen([sys.executable, "-m", "voicebox", "satellite", "--uri", uri, "--name", "den", "--input", "-",
-                            "--output", str(tmp_path / "reply.wav"), "--json"], stdin=subprocess.PIPE,
+    sat = subprocess.Popen([sys.executable, "-m", "voicebox", "satellite", "--uri", uri, "--no-zeroconf", "--name", "den",
+                            "--input", "-", "--output", str(tmp_path / "reply.wav"), "--json"], stdin=subprocess.PIPE,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     events: list[dict[str, Any]] = []
     log: list[str] = []

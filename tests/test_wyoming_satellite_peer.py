@@ -14,127 +14,24 @@ connection the satellite keeps for its whole life.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import subprocess
 import sys
-import tempfile
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from satellite_peer import MARK, MIC, SPEAKER, Recorder, raw, run_showing_logs, stop, until
 from spoken import hours_now, mentions_hour, plays_tone
 from wyoming.event import Event
-from wyoming.server import AsyncEventHandler, AsyncServer
+from wyoming.server import AsyncServer
 from wyoming_helpers import free_tcp_uri
 
 from voicebox.core.audio import SAMPLE_RATE, read_wav, write_wav
 
 pytestmark = pytest.mark.slow
-
-PEER = "wyoming-satellite==1.0.0"
-MIC = '''
-import pathlib, sys, time
-control, block = pathlib.Path(sys.argv[1]), 2048
-start, sent, played = time.monotonic(), 0, set()
-while True:
-    ready = sorted(p for p in control.glob("*.raw") if p.name not in played)
-    data = bytes(block)
-    if ready:
-        played.add(ready[0].name)
-        data = ready[0].read_bytes()
-    for i in range(0, len(data), block):
-        piece = data[i:i + block].ljust(block, b"\\0")
-        sent += len(piece) // 2
-        time.sleep(max(0.0, start + sent / 16000 - time.monotonic()))
-        sys.stdout.buffer.write(piece)
-        sys.stdout.buffer.flush()
-'''
-MARK = '''
-import pathlib, sys, time
-(pathlib.Path(sys.argv[1]) / str(time.monotonic_ns())).touch()
-'''
-# One process per stream played (the satellite closes its stdin after audio-stop); the stream is named .raw only
-# once it has all been written, so a test waits for the file rather than for the satellite's events.
-SPEAKER = '''
-import pathlib, sys, time
-out = pathlib.Path(sys.argv[1]) / f"{time.monotonic_ns()}.part"
-with open(out, "wb") as f:
-    while chunk := sys.stdin.buffer.read(4096):
-        f.write(chunk)
-out.rename(out.with_suffix(".raw"))
-'''
-
-
-@pytest.fixture(scope="session")
-def wyoming_satellite_path() -> Path:
-    """A folder holding wyoming-satellite and its own pinned wyoming; installed from PyPI on first use."""
-    target = Path(os.environ.get("VOICEBOX_TEST_PEERS", Path(tempfile.gettempdir()) / "voicebox-test-peers"))
-    folder = target / PEER.replace("==", "-")
-    if not (folder / "wyoming_satellite" / "__main__.py").exists():
-        done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                               "--target", str(folder), PEER], capture_output=True, text=True, timeout=600)
-        if done.returncode != 0:
-            pytest.skip(f"could not install {PEER} from PyPI (pip install --target {folder} {PEER}): "
-                        f"{done.stderr.strip()[-300:]}")
-    return folder
-
-
-class _Recorder(AsyncEventHandler):
-    """The satellite's event service: every event the satellite forwards (all the hub sent it, and its own)."""
-
-    def __init__(self, seen: list[Event], changed: asyncio.Event, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._seen = seen
-        self._changed = changed
-
-    async def handle_event(self, event: Event) -> bool:
-        self._seen.append(event)
-        self._changed.set()
-        return True
-
-
-async def _until(seen: list[Event], changed: asyncio.Event, check: Any, what: str, procs: list[Any]) -> None:
-    while not check([e.type for e in seen]):
-        for proc in procs:
-            if proc.returncode is not None:
-                raise AssertionError(f"a process exited ({proc.returncode}) while waiting for {what}; "
-                                     f"events: {[e.type for e in seen]}")
-        changed.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(changed.wait(), 1.0)
-
-
-async def _stop(procs: list[Any]) -> None:
-    """Terminate the processes, then kill what has not ended 30 s later."""
-    for proc in procs:
-        if proc.returncode is None:
-            proc.terminate()
-    for proc in procs:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(proc.wait(), 30)
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-
-
-def _run_showing_logs(scenario: Any, limit_s: float, tmp_path: Path) -> None:
-    """Run ``scenario``; on any failure print the ends of the hub's and the satellite's logs first."""
-    try:
-        asyncio.run(asyncio.wait_for(scenario, limit_s))
-    except BaseException:
-        for log in ("hub.log", "satellite.log"):
-            print(f"---- {log}\n" + (tmp_path / log).read_text(errors="replace")[-3000:])
-        raise
-
-
-def _raw(pcm: np.ndarray, out: Path) -> None:
-    """Give the microphone ``pcm`` to play next (it picks up new files in name order)."""
-    partial = out.with_suffix(".part")
-    partial.write_bytes(np.ascontiguousarray(pcm, "<i2").tobytes())
-    partial.rename(out)  # whole or not at all: the microphone never reads half a file
 
 
 def test_wyoming_satellite_answers_and_rings_a_timer_through_the_hub(wyoming_satellite_path: Path, model_store: Any,
@@ -158,7 +55,7 @@ def test_wyoming_satellite_answers_and_rings_a_timer_through_the_hub(wyoming_sat
     async def scenario() -> None:
         changed = asyncio.Event()
         service = AsyncServer.from_uri(events_uri)
-        await service.start(lambda r, w: _Recorder(seen, changed, r, w))
+        await service.start(lambda r, w: Recorder(seen, changed, r, w))
         env = {**os.environ, "PYTHONPATH": str(wyoming_satellite_path)}
         satellite = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "wyoming_satellite", "--uri", sat_uri, "--name", "test kitchen", "--no-zeroconf",
@@ -175,21 +72,21 @@ def test_wyoming_satellite_answers_and_rings_a_timer_through_the_hub(wyoming_sat
         try:
             # The satellite asks for the wake word when its wake connection opens and again on run-satellite; audio
             # it heard before its wake connection opened is dropped, so the first words wait for both.
-            await _until(seen, changed, lambda t: "run-satellite" in t and len(list(detects.iterdir())) >= 2,
+            await until(seen, changed, lambda t: "run-satellite" in t and len(list(detects.iterdir())) >= 2,
                          "the hub to connect and the satellite's wake connection to open", procs)
-            _raw(first, control / "1.raw")
-            await _until(seen, changed, lambda t: "synthesize" in t and "audio-stop" in t[t.index("synthesize"):],
+            raw(first, control / "1.raw")
+            await until(seen, changed, lambda t: "synthesize" in t and "audio-stop" in t[t.index("synthesize"):],
                          "the answer to 'what time is it'", procs)
-            _raw(second, control / "2.raw")
+            raw(second, control / "2.raw")
             # timer-finished follows the ring's audio (the alarm and its announcement).
-            await _until(seen, changed, lambda t: "timer-finished" in t, "the timer to ring", procs)
-            await _until(seen, changed, lambda t: len(list(played.glob("*.raw"))) >= 3,
-                         "the satellite to finish playing the answers and the alarm", procs)
+            await until(seen, changed, lambda t: "timer-finished" in t, "the timer to ring", procs)
+            await until(seen, changed, lambda t: len(list(played.glob("*.raw"))) >= 3,
+                        "the satellite to finish playing the answers and the alarm", procs)
         finally:
-            await _stop(procs)
+            await stop(procs)
             await service.stop()
 
-    _run_showing_logs(scenario(), 400, tmp_path)
+    run_showing_logs(scenario(), 400, tmp_path)
     types = [e.type for e in seen]
     # Two wake words said, two heard: the satellite's `detect` after each command started no second detection.
     assert types.count("run-pipeline") == 2, types
@@ -228,7 +125,7 @@ def test_an_always_streaming_wyoming_satellite_is_woken_on_the_hub(wyoming_satel
     async def scenario() -> None:
         changed = asyncio.Event()
         service = AsyncServer.from_uri(events_uri)
-        await service.start(lambda r, w: _Recorder(seen, changed, r, w))
+        await service.start(lambda r, w: Recorder(seen, changed, r, w))
         satellite = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "wyoming_satellite", "--uri", sat_uri, "--no-zeroconf",
             "--mic-command", f"{sys.executable} {tmp_path / 'mic.py'} {control}",
@@ -242,16 +139,16 @@ def test_an_always_streaming_wyoming_satellite_is_woken_on_the_hub(wyoming_satel
         procs = [satellite, hub]
         try:
             # run-satellite: the satellite answers with run-pipeline from the wake stage and streams from then on.
-            await _until(seen, changed, lambda t: "run-pipeline" in t, "the satellite to start streaming", procs)
-            _raw(said, control / "1.raw")
-            await _until(seen, changed, lambda t: "synthesize" in t and "audio-stop" in t[t.index("synthesize"):],
+            await until(seen, changed, lambda t: "run-pipeline" in t, "the satellite to start streaming", procs)
+            raw(said, control / "1.raw")
+            await until(seen, changed, lambda t: "synthesize" in t and "audio-stop" in t[t.index("synthesize"):],
                          "the answer", procs)
-            await _until(seen, changed, lambda t: any(played.glob("*.raw")), "the satellite to finish playing", procs)
+            await until(seen, changed, lambda t: any(played.glob("*.raw")), "the satellite to finish playing", procs)
         finally:
-            await _stop(procs)
+            await stop(procs)
             await service.stop()
 
-    _run_showing_logs(scenario(), 300, tmp_path)
+    run_showing_logs(scenario(), 300, tmp_path)
     pipeline = next(e for e in seen if e.type == "run-pipeline")
     assert pipeline.data["start_stage"] == "wake", pipeline.data
     transcripts = [str(e.data.get("text", "")) for e in seen if e.type == "transcript"]

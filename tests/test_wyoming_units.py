@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
+import sys
 
 import numpy as np
 import pytest
@@ -72,9 +72,16 @@ def test_loopback_detection() -> None:
     assert not is_loopback("tcp://0.0.0.0:1") and not is_loopback("tcp://192.168.1.5:1")
 
 
-@pytest.mark.skipif(importlib.util.find_spec("zeroconf") is not None, reason="zeroconf is installed here")
-def test_zeroconf_without_the_package_says_how_to_install_it() -> None:
-    from voicebox.remote.zeroconf import announce
+def test_zeroconf_without_the_package_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from voicebox.remote.zeroconf import announce, browse
 
+    for module in ("zeroconf", "zeroconf.asyncio"):
+        monkeypatch.setitem(sys.modules, module, None)  # as if never installed: importing it raises ImportError
     with pytest.raises(ConfigError, match="pip install zeroconf"):
         asyncio.run(announce("tcp://127.0.0.1:10700"))
+
+    async def first_change() -> object:
+        return await anext(browse())
+
+    with pytest.raises(ConfigError, match="pip install zeroconf"):
+        asyncio.run(first_change())

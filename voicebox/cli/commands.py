@@ -105,8 +105,8 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
         hub_uri = args.hub_uri or config.hub.uri
         if hub_uri:
             daemon = hub.with_hub(assistant, hub_uri, daemon)
-        if config.hub.satellites:
-            daemon = dialer.with_satellites(assistant, config.hub.satellites, daemon)
+        if config.hub.satellites or config.hub.zeroconf:
+            daemon = dialer.with_satellites(assistant, config.hub.satellites, daemon, discover=config.hub.zeroconf)
         if args.serve_uri:
             daemon = server.with_server(assistant, check_uri(args.serve_uri, what="--serve-uri"), daemon)
         asyncio.run(daemon)

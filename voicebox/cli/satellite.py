@@ -24,6 +24,12 @@ def _arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> N
     p.add_argument("--hub", metavar="URI", help="the hub: tcp://HOST:PORT or unix://PATH (default: [satellite] hub)")
     p.add_argument("--uri", metavar="URI", help="instead of dialling a hub, listen at tcp://HOST:PORT (e.g. "
                    "tcp://0.0.0.0:10700) for one, as Home Assistant and `[hub] satellites` expect of a Wyoming satellite")
+    p.add_argument("--no-zeroconf", action="store_true", help="with --uri: do not announce this satellite with "
+                   "zeroconf (by default it is announced as NAME._wyoming._tcp.local., as wyoming-satellite does)")
+    p.add_argument("--zeroconf-name", default="", help="with --uri: the name announced with zeroconf (default: this "
+                   "machine's MAC address, as wyoming-satellite)")
+    p.add_argument("--zeroconf-host", default="", help="with --uri: the address announced with zeroconf (default: "
+                   "the --uri address, or the outgoing interface's for 0.0.0.0)")
     p.add_argument("--token", help="the hub's shared token (default: $VOICEBOX_HUB_TOKEN, then [hub] token)")
     p.add_argument("--name", help="this satellite's name (default: [satellite] name, then the host name)")
     p.add_argument("--area", help="the room it is in (default: [satellite] area)")
@@ -52,7 +58,9 @@ def cmd_satellite(args: argparse.Namespace, config: Config) -> int:
         satellite = Satellite(config, sat_cfg.hub, wake=wake, sink=sink, emit=emit, name=args.name or sat_cfg.name,
                               area=args.area or sat_cfg.area)
         try:
-            asyncio.run(serve_satellite(satellite, uri, source.blocks()))
+            asyncio.run(serve_satellite(satellite, uri, source.blocks(),
+                                        zeroconf_name=None if args.no_zeroconf else args.zeroconf_name,
+                                        zeroconf_host=args.zeroconf_host))
         finally:
             sink.close()
         return 0

@@ -121,7 +121,7 @@ class WyomingConfig:
 
     uri: str = _opt("tcp://127.0.0.1:10700", "Where `voicebox serve` listens: tcp://HOST:PORT or unix://PATH "
                     "(127.0.0.1 = this machine only; 0.0.0.0 = every network).")
-    zeroconf: bool = _opt(False, "Announce the server on the local network with zeroconf/mDNS (needs `pip install zeroconf`).")
+    zeroconf: bool = _opt(False, "Announce the server on the local network with zeroconf/mDNS, as `_wyoming._tcp.local.`.")
     zeroconf_name: str = _opt("", "Name to announce with zeroconf; empty = voicebox-<hostname>.")
     max_event_bytes: int = _opt(1_048_576, "Largest data or audio payload one event may declare, bytes; "
                                 "a larger one closes that connection.", lo=4096, hi=67_108_864)
@@ -141,13 +141,17 @@ class WyomingConfig:
 
 @dataclass(frozen=True, slots=True)
 class HubConfig:
-    """[hub] satellites: `voicebox run` accepts room satellites when `uri` is set, and dials those in `satellites`."""
+    """[hub] `voicebox run` accepts room satellites when `uri` is set, and dials those in `satellites` (and, with
+    `zeroconf`, those announced on the network)."""
 
     uri: str = _opt("", "Where `voicebox run` accepts satellites: tcp://HOST:PORT or unix://PATH; empty = no hub.")
     token: str = _opt("", "Shared secret satellites must present (set it whenever the hub listens beyond 127.0.0.1).")
     max_satellites: int = _opt(8, "Satellites connected at once; further ones are refused.", lo=1, hi=256)
     satellites: list[str] = _opt([], "Wyoming satellites `voicebox run` dials, as Home Assistant does (wyoming-satellite, "
                                  "`voicebox satellite --uri`): e.g. [\"tcp://kitchen.local:10700\"]; redialled when lost.")
+    zeroconf: bool = _opt(False, "Also dial the Wyoming satellites announced on the network with zeroconf/mDNS "
+                          "(`_wyoming._tcp.local.` services whose `describe` answer has a satellite), as Home Assistant "
+                          "finds them; each is hung up when its announcement goes away.")
 
 
 @dataclass(frozen=True, slots=True)

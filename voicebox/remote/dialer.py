@@ -1,11 +1,13 @@
-"""The hub dials satellites, as Home Assistant does: ``[hub] satellites = ["tcp://HOST:PORT", ...]``.
+"""The hub dials satellites, as Home Assistant does: ``[hub] satellites = ["tcp://HOST:PORT", ...]``, ``zeroconf``.
 
 Each listed address is a Wyoming satellite server (wyoming-satellite, or
 ``voicebox satellite --uri``). The hub connects, asks ``describe``, sends
 ``run-satellite``, and serves the satellite's ``run-pipeline`` requests with a
 :class:`~voicebox.remote.session.SatelliteSession`: the turn, the reply audio,
 and timer events. A satellite that goes away is dialled again, waiting longer
-after each failure (up to ``[satellite] reconnect_max_s``).
+after each failure (up to ``[satellite] reconnect_max_s``). With ``[hub]
+zeroconf = true`` the satellites announced on the network are dialled too
+(:mod:`voicebox.remote.discovery`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from wyoming.info import Describe, Info
 from wyoming.satellite import RunSatellite
 
 from voicebox.audio_io.supervise import Backoff
-from voicebox.core.errors import ProtocolError
+from voicebox.core.errors import ConfigError, ProtocolError
 from voicebox.core.events import EventSink
 from voicebox.daemon.assistant import Assistant, load_vad, model_store
 from voicebox.hear.capture import SpeechDetector
@@ -109,17 +111,21 @@ class SatelliteLink:
 
 
 async def with_satellites(assistant: Assistant, uris: Sequence[str], main: Awaitable[T], *,
-                          links: list[SatelliteLink] | None = None) -> T:
-    """Run ``main`` (the daemon) while dialling each satellite in ``uris``; ``links`` receives the links made."""
+                          links: list[SatelliteLink] | None = None, discover: bool = False) -> T:
+    """Run ``main`` (the daemon) while dialling each satellite in ``uris`` and, with ``discover``, each one zeroconf
+    finds; ``links`` holds the links up now."""
+    max_event_bytes = assistant.config.wyoming.max_event_bytes
     try:
-        made = [SatelliteLink(assistant, uri, max_event_bytes=assistant.config.wyoming.max_event_bytes) for uri in uris]
+        made = [SatelliteLink(assistant, uri, max_event_bytes=max_event_bytes) for uri in uris]
     except BaseException:
         if inspect.iscoroutine(main):
             main.close()  # never started: close it so it is not reported as never awaited
         raise
-    if links is not None:
-        links.extend(made)
+    held = links if links is not None else []
+    held.extend(made)
     tasks = [asyncio.create_task(link.run(), name=f"satellite link {link.uri}") for link in made]
+    if discover:
+        tasks.append(asyncio.create_task(_discover(assistant, uris, held), name="zeroconf discovery"))
     try:
         return await main
     finally:
@@ -128,3 +134,28 @@ async def with_satellites(assistant: Assistant, uris: Sequence[str], main: Await
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+async def _discover(assistant: Assistant, listed: Sequence[str], held: list[SatelliteLink]) -> None:
+    """``[hub] zeroconf``: dial the satellites announced on the network, each with a link of its own."""
+    from voicebox.remote.discovery import Discovery
+    from voicebox.remote.zeroconf import browse
+
+    max_event_bytes = assistant.config.wyoming.max_event_bytes
+
+    async def run_link(uri: str) -> None:
+        link = SatelliteLink(assistant, uri, max_event_bytes=max_event_bytes)
+        held.append(link)
+        try:
+            await link.run()
+        finally:
+            held.remove(link)
+
+    discovery = Discovery(run_link, listed=listed, emit=assistant.emit, max_event_bytes=max_event_bytes,
+                          retry_max_s=assistant.config.satellite.reconnect_max_s)
+    _LOG.info("looking for Wyoming satellites with zeroconf")
+    try:
+        async with contextlib.aclosing(browse()) as changes:
+            await discovery.run(changes)
+    except (OSError, ConfigError) as err:  # no network to browse: the listed satellites still work
+        _LOG.error("zeroconf discovery stopped: %s", getattr(err, "message", None) or err)

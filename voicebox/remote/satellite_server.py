@@ -5,7 +5,9 @@ Home Assistant (or a voicebox hub with ``[hub] satellites``) connects, asks
 from then on each wake word heard here starts a ``run-pipeline`` on that
 connection, and the hub's replies, audio and timer events come back on it.
 ``pause-satellite`` or a closed connection stops streaming until a hub
-connects again; a newer connection takes over from an older one.
+connects again; a newer connection takes over from an older one. It
+announces itself with zeroconf as wyoming-satellite does, so Home Assistant
+(or a hub with ``[hub] zeroconf = true``) finds it.
 """
 
 from __future__ import annotations
@@ -72,12 +74,30 @@ class _SatelliteServer:
 
 
 async def serve_satellite(satellite: Satellite, uri: str, blocks: AsyncIterator[AudioBlock], *,
-                          limits: Limits | None = None) -> None:
-    """Listen for hubs at ``uri`` and serve the microphone's wake words to the one attached, until ``blocks`` ends."""
+                          limits: Limits | None = None, zeroconf_name: str | None = None,
+                          zeroconf_host: str = "") -> None:
+    """Listen for hubs at ``uri`` and serve the microphone's wake words to the one attached, until ``blocks`` ends.
+
+    With ``zeroconf_name`` (empty = this machine's MAC address, as
+    wyoming-satellite names itself) a tcp:// server is announced as
+    ``NAME._wyoming._tcp.local.`` once it listens, at ``zeroconf_host`` (empty =
+    the address mDNS goes out of), and withdrawn when it stops.
+    """
     state = _SatelliteServer(satellite, limits or Limits(max_clients=4))
     server = await start_server(uri, lambda r, w: _HubConnection(r, w, state))
     _LOG.info("satellite %r listening for a hub on %s", satellite.name, uri)
+    announcement = None
     try:
+        if zeroconf_name is not None and uri.startswith("tcp://"):
+            from voicebox.remote.zeroconf import announce, mac_name
+
+            try:
+                announcement = await announce(uri, zeroconf_name or mac_name(), host=zeroconf_host)
+                _LOG.info("announced as %s with zeroconf", announcement.name)
+            except OSError as err:  # no multicast route here: a hub can still be told the address
+                _LOG.warning("not announced with zeroconf (%s); hubs must be given %s", err, uri)
         await satellite.listen(blocks)
     finally:
+        if announcement is not None:
+            await announcement.close()
         await server.stop()
