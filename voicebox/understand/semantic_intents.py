@@ -50,6 +50,15 @@ what what's whats which who whom whose when where why how there here there's let
 one ones thing things something anything everything bit little lot kind sort like want need know tell say
 """.split())  # noqa: SIM905 - a word list reads better as text
 _WORD = re.compile(r"[a-z][a-z']*")
+# Words that make what follows a thing ("the tv", "my calendar"): an unknown thing points to what no skill here does.
+_DETERMINERS = frozenset("the a an my your this that these those some his her our their".split())
+
+
+def unknown_things(text: str, unknown: Sequence[str]) -> int:
+    """How many of the ``unknown`` words of ``text`` come within two words after a determiner."""
+    words = _WORD.findall(text.lower())
+    return sum(any(w == word and _DETERMINERS & set(words[max(0, i - 2):i]) for i, w in enumerate(words))
+               for word in unknown)
 
 
 def _skill_words(sentences: dict[str, Any]) -> set[str]:
@@ -150,7 +159,8 @@ class SemanticIntents:
         if filled is None:
             return None
         plain, typed = filled
-        confidence = confidence_of(guess.score, guess.margin, len(self.unknown_words(guess.skill, form, plain)))
+        unknown = self.unknown_words(guess.skill, form, plain)
+        confidence = confidence_of(guess.score, guess.margin, len(unknown), unknown_things(form, unknown))
         if confidence < CONFIRM:
             return None
         # One word ("pause", "resume") says too little to act on without asking: pause what?
