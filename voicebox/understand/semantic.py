@@ -38,7 +38,7 @@ _LOG = logging.getLogger(__name__)
 
 ACCEPT = 0.70  # at or above (with MIN_MARGIN): act on it
 CONFIRM = 0.45  # at or above, but not acted on: ask "Did you mean ...?"
-SPECULATE = 0.95  # at or above (and at least 3 words): the endpointer may end the command on it early
+SPECULATE = 0.985  # at or above (and at least 3 words): the endpointer may end the command on it early
 MIN_MARGIN = 0.03  # closer than this to the next intent (or to the out-of-scope anchors): ask, whatever the confidence
 # Logistic fit of "right intent and slots" on the development sets' sentences that no template matches
 # (tests/intents_dev.tsv, tests/intents_paraphrases.tsv, tests/intents_tuning.tsv): similarity, margin, unknown
