@@ -51,7 +51,7 @@ one ones thing things something anything everything bit little lot kind sort lik
 """.split())  # noqa: SIM905 - a word list reads better as text
 _WORD = re.compile(r"[a-z][a-z']*")
 # Words that make what follows a thing ("the tv", "my calendar"): an unknown thing points to what no skill here does.
-_DETERMINERS = frozenset("the a an my your this that these those some his her our their".split())
+_DETERMINERS = frozenset("the a an my your this that these those some his her our their".split())  # noqa: SIM905 - a word list reads better as text
 
 
 def unknown_things(text: str, unknown: Sequence[str]) -> int:
