@@ -39,24 +39,24 @@ def _run(tmp_path: Path, *parts: Path | float) -> list[dict[str, object]]:
 
 
 def test_did_you_mean_then_yes_runs_the_command(tmp_path: Path, semantic_model: None) -> None:
-    command = _say(tmp_path, "command", "Hey Jarvis. Please strike eggs off the shopping list.")
+    command = _say(tmp_path, "command", "Hey Jarvis. Ring me after ten minutes.")
     yes = _say(tmp_path, "yes", "Yes.")
     events = _run(tmp_path, 0.5, command, 2.0, yes, 1.5)
     heard = [(e["event"], e.get("text", e.get("speech"))) for e in events
              if e["event"] in ("transcript", "intent_confirm", "intent", "response")]
     asked = [e for e in events if e["event"] == "intent_confirm"]
-    assert asked and (asked[0]["skill"], asked[0]["intent"]) == ("lists", "RemoveItem"), heard
-    assert str(asked[0]["speech"]).startswith("Did you mean:") and "shopping list" in str(asked[0]["speech"]), heard
+    assert asked and (asked[0]["skill"], asked[0]["intent"]) == ("timers", "StartTimer"), heard
+    assert str(asked[0]["speech"]).startswith("Did you mean:") and "10 minutes" in str(asked[0]["speech"]), heard
     assert [e["event"] for e in events].count("wake") == 1, heard  # the yes needed no wake word
     done = [e for e in events if e["event"] == "intent"]
-    assert [(e["skill"], e["intent"], e["matcher"]) for e in done] == [("lists", "RemoveItem", "semantic")], heard
-    assert done[0]["slots"] == {"item": "eggs", "list_name": "shopping"}, heard
+    assert [(e["skill"], e["intent"], e["matcher"]) for e in done] == [("timers", "StartTimer", "semantic")], heard
+    assert done[0]["slots"]["duration"]["total_seconds"] == 600, heard
     responses = [str(e["speech"]) for e in events if e["event"] == "response"]
-    assert responses[-1] == "Eggs is not on your shopping list.", heard  # the list is empty: it ran
+    assert responses[-1] == "OK, timer for 10 minutes, starting now.", heard  # it ran
 
 
 def test_did_you_mean_then_no_drops_it(tmp_path: Path, semantic_model: None) -> None:
-    command = _say(tmp_path, "command", "Hey Jarvis. Please strike eggs off the shopping list.")
+    command = _say(tmp_path, "command", "Hey Jarvis. Ring me after ten minutes.")
     no = _say(tmp_path, "no", "No.")
     events = _run(tmp_path, 0.5, command, 2.0, no, 1.5)
     heard = [(e["event"], e.get("text", e.get("speech"))) for e in events

@@ -69,9 +69,10 @@ def test_semantic_matcher_alone_accepts_and_rejects(recognizer: IntentRecognizer
 
 def test_paraphrases_no_template_was_written_for(recognizer: IntentRecognizer) -> None:
     summary = _score("intents_paraphrases.tsv", recognizer)
-    assert summary["accuracy"] >= 0.45, summary["accuracy"]
-    assert summary["accuracy"] + summary["asked_rate"] >= 0.75
-    assert summary["wrong_intent_rate"] <= 0.05
+    assert summary["accuracy"] >= 0.65, summary["accuracy"]
+    assert summary["accuracy"] + summary["asked_rate"] >= 0.80
+    assert summary["wrong_intent_rate"] <= 0.02, [r for r in summary["rows"] if r["expected"] and r["got"]
+                                                   and r["got"] != r["expected"] and not r["asked"]]
     assert summary["n_false_intents"] <= 1, [r["sentence"] for r in summary["rows"] if not r["expected"]
                                              and r["got"] and not r["asked"]]
 
@@ -85,11 +86,16 @@ M = lambda h=0, m=0, s=0: {"hours": h, "minutes": m, "seconds": s, "total_second
     ("i can barely hear you", "control.VolumeUp", {}, True),
     ("could you say that once more", "control.Repeat", {}, True),
     ("what kind of stuff can you do", "control.Help", {}, True),
-    # right, but with words the skill's sentences lack ("fire up", "bump", "split"): asked about first
-    ("fire up a timer for fifteen minutes", "timers.StartTimer", {"duration": M(m=15)}, False),
-    ("alert me after forty five minutes", "timers.StartTimer", {"duration": M(m=45)}, False),
+    # a verb the skill's sentences lack ("fire up", "alert", "pull") is no unknown thing ("the tv"): acted on
+    ("fire up a timer for fifteen minutes", "timers.StartTimer", {"duration": M(m=15)}, True),
+    ("alert me after forty five minutes", "timers.StartTimer", {"duration": M(m=45)}, True),
+    ("pull lemons from the grocery list", "lists.RemoveItem", {"item": "lemons", "list_name": "grocery"}, True),
+    # a cue word decides between near siblings ("all": every timer, not one)
+    ("stop all the countdowns", "timers.CancelAllTimers", {}, True),
+    # right, but too close to a sibling or too far from the examples ("bump", "split", "ring"): asked about first
     ("bump the timer up by five minutes", "timers.AddTime", {"duration": M(m=5)}, False),
-    ("drop the timer by a minute", "timers.RemoveTime", {"duration": M(m=1)}, False),
+    ("halt the timer", "timers.PauseTimer", {}, False),
+    ("ring me after 10 minutes", "timers.StartTimer", {"duration": M(m=10)}, False),
     ("what's 144 split by 12", "arithmetic.Calculate", {"a": "144", "operator": "/", "b": "12"}, False),
 ])
 def test_paraphrases_are_understood_with_their_slots(recognizer: IntentRecognizer, said: str, intent: str,
@@ -111,10 +117,16 @@ def test_out_of_scope_is_not_acted_on(recognizer: IntentRecognizer, said: str) -
 
 
 def test_a_middling_guess_is_asked_about(recognizer: IntentRecognizer) -> None:
-    match = recognizer.recognize("strike flour off the shopping list")
+    match = recognizer.recognize("ring me after 10 minutes")
     assert match is not None and match.confirm and match.matcher == "semantic"
-    assert (match.skill, match.intent, match.slots) == ("lists", "RemoveItem", {"item": "flour", "list_name": "shopping"})
-    assert "shopping list" in match.meaning and not match.complete
+    assert (match.skill, match.intent, match.slots) == ("timers", "StartTimer", {"duration": M(m=10)})
+    assert "10 minutes" in match.meaning and not match.complete
+
+
+def test_a_length_the_intent_would_ignore_is_asked_about(recognizer: IntentRecognizer) -> None:
+    # "drop" is a word of "cancel the timer", but the length says a sibling was meant: ask, never cancel unasked
+    match = recognizer.recognize("drop the timer by a minute")
+    assert match is None or match.confirm, match
 
 
 def test_only_a_sure_finished_guess_ends_a_command_early(recognizer: IntentRecognizer) -> None:

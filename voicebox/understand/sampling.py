@@ -18,7 +18,7 @@ from hassil import Intents
 from hassil.expression import Alternative, Expression, ListReference, Permutation, RuleReference, Sequence, TextChunk
 from hassil.intents import RangeSlotList, TextSlotList, WildcardSlotList
 
-__all__ = ["EXAMPLES", "MASKS", "describe", "sample_intent_sentences", "slot_names"]
+__all__ = ["EXAMPLES", "MASKS", "describe", "intent_words", "sample_intent_sentences", "slot_names"]
 
 # Words that stand in for a wildcard slot in example sentences. A list item is always "something": the embedding model
 # weighs nouns heavily ("put carrots on the list" is nearer to "what's on the list" than to "put milk on the list"),
@@ -144,6 +144,28 @@ def sample_intent_sentences(intents: Intents, per_template: int = 12, seed: int 
                         break
                 seen.update(mine)
         found[name] = list(seen)
+    return found
+
+
+def intent_words(intents: Intents) -> dict[str, set[str]]:
+    """The words each intent's templates spell out (their rules included, slot values and ``<duration>`` not)."""
+    def walk(expr: Expression, words: set[str], depth: int) -> None:
+        if isinstance(expr, TextChunk):
+            words.update(re.findall(r"[a-z][a-z']*", (expr.original_text or expr.text).lower()))
+        elif isinstance(expr, Alternative | Permutation | Sequence) and depth < 30:
+            for item in expr.items:
+                walk(item, words, depth + 1)
+        elif isinstance(expr, RuleReference) and expr.rule_name != "duration" and depth < 30:
+            rule = intents.expansion_rules.get(expr.rule_name)
+            if rule is not None:
+                walk(rule.expression, words, depth + 1)
+
+    found: dict[str, set[str]] = {}
+    for name, intent in intents.intents.items():
+        found[name] = set()
+        for block in intent.data:
+            for sentence in block.sentences:
+                walk(sentence.expression, found[name], 0)
     return found
 
 

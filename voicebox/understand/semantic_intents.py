@@ -34,7 +34,7 @@ from voicebox.understand.semantic import (
     utterance_form,
 )
 from voicebox.understand.slot_fill import NUMBER_WORDS, fill_slots
-from voicebox.understand.slots import COMMON_SENTENCES, Duration
+from voicebox.understand.slots import COMMON_SENTENCES, Duration, parse_duration
 
 __all__ = ["SemanticIntents"]
 
@@ -50,6 +50,15 @@ what what's whats which who whom whose when where why how there here there's let
 one ones thing things something anything everything bit little lot kind sort like want need know tell say
 """.split())  # noqa: SIM905 - a word list reads better as text
 _WORD = re.compile(r"[a-z][a-z']*")
+# Words that make what follows a thing ("the tv", "my calendar"): an unknown thing points to what no skill here does.
+_DETERMINERS = frozenset("the a an my your this that these those some his her our their".split())  # noqa: SIM905 - a word list reads better as text
+
+
+def unknown_things(text: str, unknown: Sequence[str]) -> int:
+    """How many of the ``unknown`` words of ``text`` come within two words after a determiner."""
+    words = _WORD.findall(text.lower())
+    return sum(any(w == word and _DETERMINERS & set(words[max(0, i - 2):i]) for i, w in enumerate(words))
+               for word in unknown)
 
 
 def _skill_words(sentences: dict[str, Any]) -> set[str]:
@@ -89,6 +98,7 @@ class SemanticIntents:
         self._words = {name: _skill_words(s.sentences) for name, s in self._skills.items()}
         self._slots = {(name, intent): slot_names(s.sentences, intent)
                        for name, s in self._skills.items() for intent in (s.sentences.get("intents") or {})}
+        self._timed = {name for (name, _), (used, _) in self._slots.items() if "duration" in used}
 
     def unknown_words(self, skill: str, text: str, slots: dict[str, Any]) -> list[str]:
         """Content words of ``text`` that neither ``skill``'s sentences nor the found slot values explain."""
@@ -150,11 +160,16 @@ class SemanticIntents:
         if filled is None:
             return None
         plain, typed = filled
-        confidence = confidence_of(guess.score, guess.margin, len(self.unknown_words(guess.skill, form, plain)))
+        unknown = self.unknown_words(guess.skill, form, plain)
+        confidence = confidence_of(guess.score, guess.margin, len(unknown), unknown_things(form, unknown))
         if confidence < CONFIRM:
             return None
         # One word ("pause", "resume") says too little to act on without asking: pause what?
-        confirm = confidence < ACCEPT or guess.margin < MIN_MARGIN or len(form.split()) < 2
+        # A length said to an intent of a skill that takes lengths elsewhere, which this one would ignore ("kick off a
+        # 12 minute timer" taken for "resume the timer"): a sibling was likely meant.
+        ignored = guess.skill in self._timed and "duration" not in used and parse_duration(form) is not None
+        confirm = confidence < ACCEPT or (guess.margin < MIN_MARGIN and not guess.decided) or len(form.split()) < 2 \
+            or ignored
         wildcards = any(isinstance((skill.sentences.get("lists") or {}).get(n), dict)
                         and (skill.sentences["lists"][n].get("wildcard")) for n in plain)
         # Complete (the endpointer may end the command on it) only when sure and plainly finished: "what time" or
