@@ -48,6 +48,17 @@ def _last_command(item: str, list_name: str | None) -> tuple[str, str | None]:
     return last_item, commands[-1]["name"].strip() or None
 
 
+_EVERYTHING = re.compile(r"everything|all(?: (?:the )?(?:items|things))?|every item|the lot")
+
+
+def _item_off(list_name: str | None) -> tuple[str, str | None] | None:
+    """("flour", "shopping") for a list name heard as "flour off the shopping"; ``None`` for a plain list name."""
+    found = re.fullmatch(r"(.+?)\s+(?:from|off|on|in)\s+(?:the\s+|my\s+)?(.*)", (list_name or "").strip())
+    if found is None:
+        return None
+    return re.sub(r"^the\s+", "", found.group(1)), (found.group(2) or None)
+
+
 def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
@@ -75,7 +86,7 @@ class Lists(Skill):
 
     def _name(self, ctx: Context, list_name: str | None) -> str:
         name = (list_name or "").lower().strip()
-        name = re.sub(r"^(the|my)\s+", "", name)
+        name = re.sub(r"^(?:the|my)(?:\s+|$)", "", name)
         return name or str(ctx.settings["default_list"])
 
     @intent("AddItem")
@@ -156,9 +167,22 @@ class Lists(Skill):
     @intent("ClearList")
     def clear(self, ctx: Context, list_name: str | None = None) -> Response:
         """Empty the list."""
+        item = _item_off(list_name)
+        if item is not None:  # "wipe flour off the shopping list": an item, not the whole list
+            return self._item_or_all(ctx, *item)
         name = self._name(ctx, list_name)
-        ctx.store.set(f"list:{name}", [])  # the list stays (empty) among "what lists do I have"
+        with ctx.store.transaction():
+            items = ctx.store.get(f"list:{name}")
+            if items is None and list_name:
+                return Response(f"You don't have a {name} list.")
+            ctx.store.set(f"list:{name}", [])  # the list stays (empty) among "what lists do I have"
         return Response(f"Cleared your {name} list.")
+
+    def _item_or_all(self, ctx: Context, item: str, list_name: str | None) -> Response:
+        """An item named where a list name was expected: remove it, or, for "everything", empty the list."""
+        if _EVERYTHING.fullmatch(item):
+            return self.clear(ctx, list_name)
+        return self.remove(ctx, item, list_name)
 
     @intent("CreateList")
     def create(self, ctx: Context, list_name: str) -> Response:
@@ -173,9 +197,9 @@ class Lists(Skill):
     @intent("DeleteList")
     def delete_list(self, ctx: Context, list_name: str) -> Response:
         """Delete a list; one with items asks first."""
-        item = re.fullmatch(r"(.+?)\s+(?:from|off|on)\s+(?:the\s+|my\s+)?(.*)", list_name.strip())
+        item = _item_off(list_name)
         if item is not None:  # "remove the milk from my shopping list": an item, not a list
-            return self.remove(ctx, re.sub(r"^the\s+", "", item.group(1)), item.group(2) or None)
+            return self._item_or_all(ctx, *item)
         name = self._name(ctx, list_name)
         items = ctx.store.get(f"list:{name}")
         if items is None:

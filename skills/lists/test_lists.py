@@ -105,3 +105,17 @@ def test_read_at_once_setting_and_lists_survive_a_restart() -> None:
             assert again.say("read me the rest of my packing list").data["items"] == ["shoes"]
         finally:
             again.close()
+
+
+def test_an_item_heard_where_a_list_name_goes_is_removed_not_the_list_cleared(lists: SkillHarness) -> None:
+    _fill(lists, "shopping", ["flour", "milk"])
+    wiped = lists.say("wipe flour off the shopping list")
+    assert wiped.speech == "Removed flour from your shopping list.", wiped
+    assert lists.say("what's on my shopping list").data["items"] == ["milk"]
+    assert lists.say("throw away everything on my list").speech == "Cleared your shopping list."
+    assert lists.say("what's on my shopping list").data["items"] == []
+
+
+def test_clearing_a_list_that_does_not_exist_says_so_and_makes_none(lists: SkillHarness) -> None:
+    assert lists.say("clear the party list").speech == "You don't have a party list."
+    assert lists.say("what lists do I have").speech == "You don't have any lists yet."
