@@ -8,12 +8,13 @@ code: whose holidays "Christmas" or "Thanksgiving" name, and whether
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
 
 from voicebox.skill import Context, Response, Setting, Skill, intent
 
 from .dates import UnknownDate, ordinal, resolve, spoken_day
-from .places import find_place
+from .places import find_place, warm
 
 
 def spoken_time(now: dt.datetime) -> str:
@@ -52,6 +53,10 @@ class TimeDate(Skill):
     examples = ("what time is it", "what time is it in Tokyo", "what's the date today", "what day is it",
                 "what day of the week is Christmas", "how many days until New Year's")
     settings = {"country": Setting("US", "Whose public holidays \"when is Thanksgiving\" means (an ISO country code).")}
+
+    def __init__(self, context: Context) -> None:
+        super().__init__(context)
+        threading.Thread(target=warm, name="time_date-places", daemon=True).start()
 
     def _country(self, ctx: Context) -> str:
         return str(ctx.settings["country"]).upper()

