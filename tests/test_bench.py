@@ -113,3 +113,24 @@ def test_compare_refuses_what_is_not_a_bench_result(cli: Any, tmp_path: Any) -> 
     assert proc.returncode != 0 and "bench_compare" in proc.stdout + proc.stderr
     three = cli("bench", "--compare", str(good), str(good), str(good))
     assert three.returncode != 0 and "one or two files" in three.stdout + three.stderr
+
+
+@pytest.mark.slow
+def test_peers_side_by_side_measures_both_servers(cli: Any, model_store: object) -> None:
+    """`bench --peers --quick`: wyoming-faster-whisper and wyoming-piper (from PyPI) beside `voicebox serve`."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    peers = Path(os.environ.get("VOICEBOX_TEST_PEERS", Path(tempfile.gettempdir()) / "voicebox-test-peers"))
+    proc = cli("bench", "--peers", "--quick", "--json", "--peers-dir", str(peers), timeout=1200)
+    if proc.returncode != 0 and "could not install" in proc.stdout + proc.stderr:
+        pytest.skip(f"the peers could not be installed from PyPI: {(proc.stdout + proc.stderr)[-300:]}")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["machine_factor"] > 0 and result["n_clips"] >= 1
+    for side in ("voicebox", "peer"):
+        for key in ("asr_ms", "tts_first_audio_ms"):
+            assert 0 < result[f"{side}_{key}"] < 60_000, (side, key, result)
+        assert 0 <= result[f"{side}_wer"] <= 100  # both heard the clips: the same model, so both about right
+    assert result["asr_speedup"] == pytest.approx(result["peer_asr_ms"] / result["voicebox_asr_ms"], abs=0.01)

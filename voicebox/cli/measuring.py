@@ -26,6 +26,11 @@ def _bench_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser
     p.add_argument("--quick", action="store_true", help="a smoke run on 3 commands")
     p.add_argument("--compare", nargs="+", type=Path, metavar="FILE.json",
                    help="ratios (new/old) of the figures of an earlier `bench --json` and this run, or of two such files")
+    p.add_argument("--peers", action="store_true",
+                   help="instead: voicebox serve side by side with wyoming-faster-whisper and wyoming-piper over Wyoming "
+                        "(installs them from PyPI, once, into --peers-dir)")
+    p.add_argument("--peers-dir", type=Path, metavar="DIR",
+                   help="where the peers are installed (default: voicebox's cache folder, peers/)")
 
 
 def cmd_bench(args: argparse.Namespace, config: Config) -> int:
@@ -33,6 +38,8 @@ def cmd_bench(args: argparse.Namespace, config: Config) -> int:
     from voicebox.measure.bench import print_table, run_bench
     from voicebox.measure.compare import compare_runs, load_run, print_comparison
 
+    if args.peers:
+        return _bench_peers(args, config)
     compare: list[Path] = args.compare or []
     if len(compare) > 2:
         raise MeasureError(f"--compare takes one or two files, not {len(compare)}", code=CODE_BENCH_COMPARE)
@@ -55,6 +62,24 @@ def cmd_bench(args: argparse.Namespace, config: Config) -> int:
             print_table(result)
             print()
         print_comparison(comparison)
+    return 0
+
+
+def _bench_peers(args: argparse.Namespace, config: Config) -> int:
+    """``bench --peers``: the Wyoming side-by-side against Home Assistant's services."""
+    import platformdirs
+
+    from voicebox.daemon.assistant import model_store
+    from voicebox.measure.peers import print_peers, run_peers
+
+    if args.compare:
+        raise MeasureError("--compare goes with a bench run or two bench files, not --peers", code=CODE_BENCH_COMPARE)
+    folder = args.peers_dir or Path(platformdirs.user_cache_dir("voicebox")) / "peers"
+    result = run_peers(config, model_store(config), peers_dir=folder, quick=args.quick)
+    if args.json:
+        print_json(result)
+    else:
+        print_peers(result)
     return 0
 
 
