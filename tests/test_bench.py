@@ -93,7 +93,7 @@ def test_compare_prints_the_ratios_of_two_runs(cli: Any, tmp_path: Any) -> None:
     keys = out["keys"]
     assert keys["e2e_ms_intent"] == {"old": 600.0, "new": 450.0, "ratio": 0.75, "normalised": 1.0}  # the machine
     assert keys["asr_ms"]["ratio"] == 0.5 and keys["asr_ms"]["normalised"] == pytest.approx(0.667, abs=0.001)
-    assert keys["rss_mb"]["ratio"] == 1.0
+    assert keys["rss_mb"]["ratio"] == 1.0 and keys["rss_mb"]["normalised"] is None  # not a time
     assert keys["wake_cpu_percent"]["ratio"] is None  # from 0: no ratio
     assert keys["e2e_ms_silence"] == {"old": None, "new": 900.0, "ratio": None, "normalised": None}
     assert "only_old" not in keys and "clips" not in keys and "quick" not in keys

@@ -34,8 +34,8 @@ def compare_runs(old: dict[str, Any], new: dict[str, Any], *, old_name: str = "o
 
     ``machine_factor`` is each run's reference time (see :func:`voicebox.measure.bench.machine_factor`): a time
     ratio near the two factors' ratio is the machine, not the code. ``normalised`` divides a key's ratio by
-    the machine factors' ratio (what the ratio would be on machines of equal speed); it is given for every key,
-    but means something only for times.
+    the machine factors' ratio (what the ratio would be on machines of equal speed), for times only (keys
+    with ``_ms`` or ending in ``_s``).
     """
     factor_old, factor_new = _figure(old.get("machine_factor")), _figure(new.get("machine_factor"))
     factor_ratio = factor_new / factor_old if factor_old and factor_new is not None else None
@@ -47,7 +47,8 @@ def compare_runs(old: dict[str, Any], new: dict[str, Any], *, old_name: str = "o
         if a is None and b is None:
             continue
         ratio = round(b / a, 3) if a and b is not None else None
-        normalised = round(ratio / factor_ratio, 3) if ratio is not None and factor_ratio else None
+        timed = "_ms" in key or key.endswith("_s")  # a time: what the machine factor scales
+        normalised = round(ratio / factor_ratio, 3) if ratio is not None and factor_ratio and timed else None
         rows[key] = {"old": a, "new": b, "ratio": ratio, "normalised": normalised}
     return {"old": old_name, "new": new_name, "machine_factor": {"old": factor_old, "new": factor_new,
             "ratio": None if factor_ratio is None else round(factor_ratio, 3)}, "keys": rows}
