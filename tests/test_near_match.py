@@ -203,6 +203,13 @@ def test_understand_takes_a_near_match_only_after_the_retries(builtin: IntentRec
     assert understand(ScriptedRecognizer(["pause"] * 3), builtin, audio, fallback=False).match is None
 
 
+def test_a_near_match_of_the_first_transcript_needs_no_second_look(builtin: IntentRecognizer) -> None:
+    asr = ScriptedRecognizer(["pause time"])  # a second call would fail: the script has one transcript
+    understood = understand(asr, builtin, np.zeros(16000, dtype=np.int16))
+    assert len(asr.calls) == 1
+    assert understood.match is not None and understood.match.intent == "PauseTimer" and understood.match.matcher == "near"
+
+
 def test_understand_reports_the_full_window_transcript_when_nothing_matched(builtin: IntentRecognizer) -> None:
     asr = ScriptedRecognizer(["what's the wedding", "what's the weeding", "what's the weather"])
     understood = understand(asr, builtin, np.zeros(16000, dtype=np.int16))

@@ -163,3 +163,27 @@ def test_example_embeddings_are_cached_on_disk(model_dir: Path, tmp_path: Path) 
         match = matcher.match("could you let me know the current hour")
         assert match is not None and (match.skill, match.intent) == ("time_date", "GetTime")
     assert again.texts == 1  # one utterance, nothing else
+
+
+def test_a_sure_semantic_match_needs_no_second_look_and_a_question_does(recognizer: IntentRecognizer) -> None:
+    """The recognizer's slower looks stay off the path of a command the semantic matcher is sure of."""
+    from voicebox.understand.asr import Recognition
+    from voicebox.understand.retries import RETRIES, understand
+
+    class Scripted:
+        def __init__(self, texts: list[str]) -> None:
+            self.texts, self.calls = list(texts), 0
+
+        def transcribe(self, pcm: Any, *, full_window: bool = False, careful: bool = False) -> Recognition:
+            self.calls += 1
+            return Recognition(self.texts.pop(0), "full" if full_window else "short", -0.3, 1.0)
+
+    audio = np.zeros(16000, np.int16)
+    sure = Scripted(["could you let me know the current hour"])
+    understood = understand(sure, recognizer, audio)
+    assert understood.match is not None and understood.match.matcher == "semantic" and not understood.match.confirm
+    assert sure.calls == 1
+    asking = Scripted(["strike flour off the shopping list"] * (1 + len(RETRIES)))  # a middling guess: look again
+    assert understand(asking, recognizer, audio).match is not None and asking.calls == 1 + len(RETRIES)
+    unsure = Scripted(["could you let me know the current hour"] * (1 + len(RETRIES)))
+    assert understand(unsure, recognizer, audio, fallback=False).match is None and unsure.calls == 1 + len(RETRIES)

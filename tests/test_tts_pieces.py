@@ -64,3 +64,19 @@ def test_a_long_reply_is_spoken_in_pieces_by_the_real_voice(engines: Any) -> Non
     chunks = list(engines.tts.synthesize(text))
     assert len(chunks) == len(speech_pieces(text)) == 2
     assert all(len(c) > 0.3 * engines.tts.sample_rate and np.abs(c).max() > 1000 for c in chunks)
+
+
+@pytest.mark.slow
+def test_a_common_opening_is_said_from_audio_kept_from_its_first_time(model_store: Any) -> None:
+    from voicebox.core.config import Config
+    from voicebox.daemon.assistant import load_tts
+
+    voice = load_tts(Config(), model_store)
+    first = next(iter(voice.synthesize("Sorry, that timer is gone.")))
+    again = next(iter(voice.synthesize("Sorry, I didn't understand that.")))
+    assert np.array_equal(first, again)  # the voice's random draws make two syntheses of one text differ
+    other = [next(iter(voice.synthesize("That timer is gone."))) for _ in range(2)]
+    assert not np.array_equal(*other)  # only the openings are kept
+    voice.set_volume(0.5)
+    quieter = next(iter(voice.synthesize("Sorry, no.")))
+    assert np.abs(quieter).max() < 0.75 * np.abs(first).max()  # made again at the new volume

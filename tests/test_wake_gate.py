@@ -30,14 +30,14 @@ def test_gate_closes_after_hold_and_opens_on_the_first_loud_block() -> None:
     assert gate.gated(-70.0) is False
 
 
-def _stream(engines: Any) -> np.ndarray:
-    """4 s of quiet room noise (-70 dBFS), "Hey Jarvis.", 4 s quiet, "Hey Jarvis." again, 1 s quiet."""
+def _stream(engines: Any, rms: float = 10.0) -> np.ndarray:
+    """4 s of room noise (-70 dBFS: quiet), "Hey Jarvis.", 4 s of it, "Hey Jarvis." again, 1 s of it."""
     tts = engines.tts
     wake = np.concatenate([resample(c, tts.sample_rate) for c in tts.synthesize("Hey Jarvis.")])
     rng = np.random.default_rng(7)
 
     def quiet(seconds: float) -> np.ndarray:
-        return rng.normal(0, 10, int(seconds * 16000)).astype(np.int16)
+        return rng.normal(0, rms, int(seconds * 16000)).astype(np.int16)
 
     pcm = np.concatenate([quiet(4), wake, quiet(4), wake, quiet(1)])
     return pcm[: len(pcm) // BLOCK_SAMPLES * BLOCK_SAMPLES]
@@ -49,7 +49,7 @@ def _scores(detector: Any, pcm: np.ndarray) -> np.ndarray:
 
 def test_gated_detector_gives_the_same_scores_wherever_it_runs(engines: Any, model_store: Any) -> None:
     pcm = _stream(engines)
-    config = Config()
+    config = replace(Config(), wake=replace(Config().wake, speech_gate=0.0))  # the level alone
     np.random.seed(0)  # openWakeWord starts its feature history from random audio
     gated_detector = load_wake(config, model_store)
     np.random.seed(0)
@@ -65,3 +65,21 @@ def test_gated_detector_gives_the_same_scores_wherever_it_runs(engines: Any, mod
     assert (plain > 0.5).sum() >= 2 and np.array_equal(gated > 0.5, plain > 0.5)
     np.testing.assert_allclose(gated[~skipped], plain[~skipped], atol=1e-5)
     assert (gated[skipped] == 0).all() and plain[skipped].max() < 0.01
+
+
+def test_a_noisy_room_without_speech_skips_the_networks_and_the_wake_words_score_the_same(engines: Any,
+                                                                                        model_store: Any) -> None:
+    """A fan at -40 dBFS: above the level floor, but no speech, so the networks skip it; the wake words still score."""
+    config = Config()
+    pcm = _stream(engines, rms=330.0)
+    np.random.seed(0)
+    gated_detector = load_wake(config, model_store)
+    np.random.seed(0)
+    plain_detector = load_wake(replace(config, wake=replace(config.wake, silence_dbfs=-120.0)), model_store)
+    gated, plain = _scores(gated_detector, pcm), _scores(plain_detector, pcm)
+    levels = np.array([block_dbfs(b) for b in pcm.reshape(-1, BLOCK_SAMPLES)])
+    skipped = gated == 0
+    assert (skipped & (levels >= config.wake.silence_dbfs)).sum() >= 40, "noise above the floor, no speech: skipped"
+    assert (plain > 0.5).sum() >= 2 and np.array_equal(gated > 0.5, plain > 0.5)
+    np.testing.assert_allclose(gated[~skipped], plain[~skipped], atol=1e-5)
+    assert plain[skipped].max() < 0.05

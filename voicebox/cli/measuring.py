@@ -10,24 +10,76 @@ from pathlib import Path
 from voicebox.cli.command import Command
 from voicebox.cli.output import print_json
 from voicebox.core.config import Config
-from voicebox.core.errors import CODE_EVAL_ARGS, CODE_EVAL_MANIFEST, CODE_EVAL_PLOT, CODE_SOAK_ARGS, MeasureError
+from voicebox.core.errors import (
+    CODE_BENCH_COMPARE,
+    CODE_EVAL_ARGS,
+    CODE_EVAL_MANIFEST,
+    CODE_EVAL_PLOT,
+    CODE_SOAK_ARGS,
+    MeasureError,
+)
 
 __all__ = ["BENCH", "EVAL", "SOAK"]
 
 
 def _bench_arguments(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="a smoke run on 3 commands")
+    p.add_argument("--compare", nargs="+", type=Path, metavar="FILE.json",
+                   help="ratios (new/old) of the figures of an earlier `bench --json` and this run, or of two such files")
+    p.add_argument("--peers", action="store_true",
+                   help="instead: voicebox serve side by side with wyoming-faster-whisper and wyoming-piper over Wyoming "
+                        "(installs them from PyPI, once, into --peers-dir)")
+    p.add_argument("--peers-dir", type=Path, metavar="DIR",
+                   help="where the peers are installed (default: voicebox's cache folder, peers/)")
 
 
 def cmd_bench(args: argparse.Namespace, config: Config) -> int:
-    """Run the benchmark and print its table (or JSON)."""
+    """Run the benchmark and print its table (or JSON); with ``--compare`` the ratios against an earlier run."""
     from voicebox.measure.bench import print_table, run_bench
+    from voicebox.measure.compare import compare_runs, load_run, print_comparison
 
-    result = run_bench(config, quick=args.quick)
+    if args.peers:
+        return _bench_peers(args, config)
+    compare: list[Path] = args.compare or []
+    if len(compare) > 2:
+        raise MeasureError(f"--compare takes one or two files, not {len(compare)}", code=CODE_BENCH_COMPARE)
+    old = load_run(compare[0]) if compare else None  # read before a 3-minute run, so a bad file fails at once
+    if len(compare) == 2:
+        result, new_name = load_run(compare[1]), str(compare[1])
+    else:
+        result, new_name = run_bench(config, quick=args.quick), "this run"
+    if old is None:
+        if args.json:
+            print_json(result)
+        else:
+            print_table(result)
+        return 0
+    comparison = compare_runs(old, result, old_name=str(compare[0]), new_name=new_name)
+    if args.json:
+        print_json(comparison if len(compare) == 2 else {**comparison, "run": result})
+    else:
+        if len(compare) == 1:
+            print_table(result)
+            print()
+        print_comparison(comparison)
+    return 0
+
+
+def _bench_peers(args: argparse.Namespace, config: Config) -> int:
+    """``bench --peers``: the Wyoming side-by-side against Home Assistant's services."""
+    import platformdirs
+
+    from voicebox.daemon.assistant import model_store
+    from voicebox.measure.peers import print_peers, run_peers
+
+    if args.compare:
+        raise MeasureError("--compare goes with a bench run or two bench files, not --peers", code=CODE_BENCH_COMPARE)
+    folder = args.peers_dir or Path(platformdirs.user_cache_dir("voicebox")) / "peers"
+    result = run_peers(config, model_store(config), peers_dir=folder, quick=args.quick)
     if args.json:
         print_json(result)
     else:
-        print_table(result)
+        print_peers(result)
     return 0
 
 

@@ -53,6 +53,9 @@ class WakeConfig:
     silence_dbfs: float = _opt(
         -55.0, "Input quieter than this (dBFS) for about 2 s is not run through the wake-word networks, which saves "
         "CPU in a quiet room; scores are unchanged once sound returns. -120 = always run them.", lo=-120.0, hi=0.0)
+    speech_gate: float = _opt(
+        0.5, "Louder input counts as quiet for that gate too while its speech probability (Silero VAD) stays below "
+        "this: a fan or a hum is not run through the networks either. 0 = only the level counts.", lo=0.0, hi=0.99)
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,6 +134,8 @@ CODE_NO_SPEECH = "no_speech"
 CODE_SERVICE_INSTALL = "service_install"
 # measuring: bench, eval, soak
 CODE_BENCH_STARTUP = "bench_startup"
+CODE_BENCH_COMPARE = "bench_compare"
+CODE_BENCH_PEERS = "bench_peers"
 CODE_EVAL_ARGS = "eval_args"
 CODE_EVAL_MANIFEST = "eval_manifest"
 CODE_EVAL_PLOT = "eval_plot"

@@ -97,7 +97,15 @@ def load_wake(config: Config, store: ModelStore) -> Any:
         gain=GainControl(max_gain_db=config.wake.max_gain_db) if config.wake.gain_control else None,
         silence_dbfs=config.wake.silence_dbfs if config.wake.silence_dbfs > -120 else None,
         personal={name: (m.templates, m.threshold) for name, m in personal.items()},
+        speech=_speech_gate(store, config.wake.speech_gate) if config.wake.speech_gate > 0 else None,
     )
+
+
+def _speech_gate(store: ModelStore, threshold: float) -> Any:
+    """A Silero VAD of the wake detector's own, with the probability under which a block counts as quiet."""
+    from voicebox.engines.silero import SileroVad
+
+    return SileroVad(store.file("silero_vad", "silero_vad.onnx"), threshold=threshold)
 
 
 def load_vad(store: ModelStore) -> Any:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -56,6 +58,10 @@ class FasterWhisperRecognizer:
         self.short_window = short_window
         self._min_logprob = min_logprob
         self._prompt_ids: list[int] = []
+        # The last command's log-mel and encoder outputs per window width: a retry of the same audio (a wider beam,
+        # the full window, or the final look after a speculative one) decodes again without encoding again.
+        self._last: tuple[bytes, np.ndarray] | None = None
+        self._encoded: dict[int, Any] = {}
         self.set_prompt(prompt)
         # Warm every decoding path the pipeline uses (short, careful, full window) at start-up, so the first
         # commands pay no allocation and memory is flat from the first turn on (a daemon must not seem to grow).
@@ -68,12 +74,32 @@ class FasterWhisperRecognizer:
         ids = self._tok.encode(" " + prompt.strip()) if prompt.strip() else []
         self._prompt_ids = ids[-200:]
 
-    def _decode(self, features: np.ndarray, max_new_tokens: int, beam_size: int) -> tuple[str, float]:
+    def _features(self, pcm: Pcm) -> np.ndarray:
+        """The log-mel of ``pcm``; the last command's is kept (with its encoder outputs) for a second look."""
+        key = hashlib.blake2b(np.ascontiguousarray(pcm).tobytes(), digest_size=16).digest()
+        if self._last is None or self._last[0] != key:
+            self._encoded.clear()
+            self._last = (key, self._fe(to_float(pcm), padding=0))
+        return self._last[1]
+
+    def _encode(self, features: np.ndarray, cache: bool) -> Any:
+        """The encoder's output for a window (shape [1, n_mels, width]), from the cache when this width was encoded."""
         import ctranslate2
 
+        width = features.shape[1]
+        # generate() tells encoder output from log-mel by its second dimension; an output as long as n_mels
+        # (widths 159 and 160) would be taken for log-mel, so those are passed as log-mel.
+        if not cache or (width + 1) // 2 == features.shape[0]:
+            return ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None], dtype=np.float32))
+        if width not in self._encoded:
+            sv = ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None], dtype=np.float32))
+            self._encoded[width] = self._model.model.encode(sv, to_cpu=True)
+        return self._encoded[width]
+
+    def _decode(self, features: np.ndarray, max_new_tokens: int, beam_size: int, *, cache: bool = False) -> tuple[str, float]:
         prefix = [self._tok.sot_prev, *self._prompt_ids] if self._prompt_ids else []
         prompt = [*prefix, *self._tok.sot_sequence, self._tok.no_timestamps]
-        sv = ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None], dtype=np.float32))
+        sv = self._encode(features, cache)
         result = self._model.model.generate(
             # CTranslate2 counts the prompt in max_length.
             sv, [prompt], beam_size=beam_size, max_length=min(448, len(prompt) + max_new_tokens), return_scores=True,
@@ -89,19 +115,19 @@ class FasterWhisperRecognizer:
         start = time.perf_counter()
         beam = max(self._beam, _CAREFUL_BEAM) if careful else self._beam
         try:
-            feats = self._fe(to_float(pcm), padding=0)
+            feats = self._features(pcm)
             n = min(feats.shape[1], _FULL_FRAMES)
             seconds = len(pcm) / SAMPLE_RATE
             if self.short_window and not full_window and n + _MARGIN_FRAMES < _FULL_FRAMES:
                 width = n + _MARGIN_FRAMES
                 window = np.concatenate([feats[:, :n], self._silence[:, : width - n]], axis=1)
-                text, score = self._decode(window, int(seconds * _SHORT_TOKENS_PER_S) + _SHORT_TOKENS_MIN, beam)
+                text, score = self._decode(window, int(seconds * _SHORT_TOKENS_PER_S) + _SHORT_TOKENS_MIN, beam, cache=True)
                 text, repeated = collapse_repeats(text)
                 rec = Recognition(text, "short", score, (time.perf_counter() - start) * 1000, repeated)
                 if not looks_unreliable(rec, min_logprob=self._min_logprob):
                     return rec
             window = np.concatenate([feats[:, :n], self._silence[:, : _FULL_FRAMES - n]], axis=1)
-            text, score = self._decode(window, int(seconds * _FULL_TOKENS_PER_S) + _FULL_TOKENS_MIN, beam)
+            text, score = self._decode(window, int(seconds * _FULL_TOKENS_PER_S) + _FULL_TOKENS_MIN, beam, cache=True)
             text, repeated = collapse_repeats(text)
             return Recognition(text, "full", score, (time.perf_counter() - start) * 1000, repeated)
         except RecognizerError:

@@ -7,7 +7,7 @@ import functools
 import logging
 from collections import deque
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -29,6 +29,20 @@ def _run(session: Any, input_name: str, x: np.ndarray) -> Any:
     return session.run(None, {input_name: x})
 
 
+class SpeechGate(Protocol):
+    """A speech detector with its own state, and the probability under which a block counts as quiet."""
+
+    threshold: float
+
+    def probability(self, block: Pcm) -> float:
+        """Speech probability of an 80 ms block."""
+        ...
+
+    def reset(self) -> None:
+        """Forget state."""
+        ...
+
+
 class OpenWakeWordDetector:
     """Scores 80 ms blocks with openWakeWord's ONNX models (one shared feature front-end).
 
@@ -36,6 +50,13 @@ class OpenWakeWordDetector:
     distance, see :mod:`voicebox.hear.personal`) are matched on the same
     front end's embeddings, alongside or without pre-trained models; the
     VAD gate and noise suppression apply to the pre-trained models.
+
+    With ``silence_dbfs`` the networks skip blocks while everything the models
+    would look at stayed quieter than that; with ``speech`` too, a louder block
+    whose speech probability is under ``speech.threshold`` counts as quiet (a
+    fan, a hum). Skipped blocks are replayed when the gate opens, so scores
+    are unchanged once speech starts; the speech detector runs only on blocks
+    above the level floor (about 0.4 ms of CPU a block, the networks 1.7 ms).
     """
 
     def __init__(
@@ -51,6 +72,7 @@ class OpenWakeWordDetector:
         gain: GainControl | None = None,
         silence_dbfs: float | None = None,
         personal: dict[str, tuple[tuple[np.ndarray, ...], float]] | None = None,
+        speech: SpeechGate | None = None,
     ) -> None:
         defer_import("requests")  # a no-op once it is imported
         try:
@@ -105,6 +127,7 @@ class OpenWakeWordDetector:
             # A score sees n_features embeddings, each made from 76 mel frames (9.5 blocks) ending at its block.
             self._gate = SilenceGate(silence_dbfs, n_features + -(-_MEL_WINDOW // _MEL_HOP) + 1)
         self._n_features = n_features
+        self._speech = speech if self._gate is not None else None
         # Gated blocks (after gain), newest last: replayed through the mel front end when the gate opens.
         self._skipped: deque[Pcm] = deque(maxlen=self._gate.hold_blocks if self._gate else 0)
         self._n_skipped = 0
@@ -130,7 +153,7 @@ class OpenWakeWordDetector:
         """Scores for each model (names as configured, e.g. ``hey_jarvis``)."""
         if len(block) != BLOCK_SAMPLES:
             raise WakeError(f"wake detector needs {BLOCK_SAMPLES}-sample blocks, got {len(block)}", code=CODE_WAKE_BLOCK)
-        if self._gate is not None and self._gate.gated(block_dbfs(block)):
+        if self._gate is not None and self._gate.gated_quiet(self._quiet(block)):
             if self._gain is not None:
                 block = self._gain.apply(block)
             self._skipped.append(block)
@@ -155,6 +178,13 @@ class OpenWakeWordDetector:
                     distance = matcher.feed(np.asarray(row, np.float32))
                 scores[name] = score_of(distance, threshold)
         return scores
+
+    def _quiet(self, block: Pcm) -> bool:
+        """Below the level floor, or (with a speech gate) above it without speech."""
+        assert self._gate is not None
+        if block_dbfs(block) < self._gate.floor_dbfs:
+            return True
+        return self._speech is not None and self._speech.probability(block) < self._speech.threshold
 
     def _catch_up(self) -> int:
         """Run the skipped blocks' features now, as far back as the models will look.
@@ -207,6 +237,7 @@ class OpenWakeWordDetector:
         twin._personal = {name: (copy.deepcopy(matcher), threshold) for name, (matcher, threshold)
                           in self._personal.items()}
         twin._gate = copy.deepcopy(self._gate)
+        twin._speech = copy.copy(self._speech)  # the same session, its own recurrent state (reset below)
         twin._gain = copy.deepcopy(self._gain)
         twin._skipped = deque(maxlen=self._skipped.maxlen)
         twin.reset()
@@ -224,5 +255,7 @@ class OpenWakeWordDetector:
         self._n_skipped = 0
         if self._gate is not None:
             self._gate.reset()
+        if self._speech is not None:
+            self._speech.reset()
         if self._gain is not None:
             self._gain.reset()

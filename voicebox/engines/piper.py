@@ -12,7 +12,7 @@ import numpy as np
 from voicebox.core.audio import Pcm
 from voicebox.core.errors import CODE_TTS_ENGINE, SynthesisError
 from voicebox.engines.onnx import cpu_session
-from voicebox.speak.sentences import speech_pieces
+from voicebox.speak.sentences import OPENINGS, speech_pieces
 
 __all__ = ["PiperSynthesizer"]
 
@@ -39,12 +39,17 @@ class PiperSynthesizer:
         self._syn = SynthesisConfig(length_scale=length_scale, volume=volume, noise_scale=noise_scale,
                                     noise_w_scale=noise_w_scale)
         self.sample_rate: int = config.sample_rate
+        # The audio of the common reply openings (OPENINGS), kept from the first time each is said at this volume:
+        # a reply opening with one again needs no synthesis before its first audio. Kept on first use rather than
+        # made at start-up: start-up stays as short, and the voice's random draws (seeded by the bench) stay the same.
+        self._ready: dict[str, Pcm] = {}
         for _ in self.synthesize("Ready."):  # warm the session and the phonemizer
             pass
 
     def set_volume(self, volume: float) -> None:
         """Loudness multiplier for the following sentences."""
         self._syn = dataclasses.replace(self._syn, volume=volume)
+        self._ready = {}
 
     def synthesize(self, text: str) -> Iterator[Pcm]:
         """One int16 chunk per piece of :func:`~voicebox.speak.sentences.speech_pieces` (sentences, long ones in parts).
@@ -55,7 +60,13 @@ class PiperSynthesizer:
         """
         try:
             for part in speech_pieces(text):
-                if part.strip():
+                if part in self._ready:
+                    yield self._ready[part].copy()
+                elif part in OPENINGS:
+                    self._ready[part] = np.concatenate([self._say(run) for phonemes in self._voice.phonemize(part)
+                                                        for run in _runs(phonemes, _MAX_PHONEMES)])
+                    yield self._ready[part].copy()
+                elif part.strip():
                     for phonemes in self._voice.phonemize(part):
                         for run in _runs(phonemes, _MAX_PHONEMES):
                             yield self._say(run)

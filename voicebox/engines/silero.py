@@ -18,7 +18,8 @@ _SUB_BLOCK = 640  # 40 ms: two model steps per 80 ms block
 class SileroVad:
     """Speech probability of a block of 16 kHz int16 audio (any multiple of 640 samples)."""
 
-    def __init__(self, model_path: Path, *, threads: int = 1) -> None:
+    def __init__(self, model_path: Path, *, threads: int = 1, threshold: float = 0.5) -> None:
+        self.threshold = threshold  # for a caller that gates on it (the wake detector's speech gate)
         try:
             self._session = cpu_session(model_path, threads)
         except Exception as err:

@@ -102,7 +102,11 @@ class SilenceGate:
 
     def gated(self, level_dbfs: float) -> bool:
         """Record this block's level; True when this block and the ``hold_blocks - 1`` before it were all quiet."""
-        self._quiet = self._quiet + 1 if level_dbfs < self.floor_dbfs else 0
+        return self.gated_quiet(level_dbfs < self.floor_dbfs)
+
+    def gated_quiet(self, quiet: bool) -> bool:
+        """As :meth:`gated`, told whether this block is quiet (below the floor, or sound without speech)."""
+        self._quiet = self._quiet + 1 if quiet else 0
         return self._quiet >= self.hold_blocks
 
     def reset(self) -> None:

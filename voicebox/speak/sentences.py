@@ -13,10 +13,13 @@ from __future__ import annotations
 import re
 import textwrap
 
-__all__ = ["MAX_PIECE_WORDS", "MAX_WORD_CHARS", "SentenceBuffer", "speech_pieces", "split_sentences"]
+__all__ = ["MAX_PIECE_WORDS", "MAX_WORD_CHARS", "OPENINGS", "SentenceBuffer", "speech_pieces", "split_sentences"]
 
 # Words per piece of text given to the voice at once. A Piper voice needs about 33 MB of memory per second of
 # speech it makes in one call (en_US-joe-medium), so a long sentence is said in parts: 10 words is about 2 s.
+# Pieces voicebox's replies most often open with (the first clause is said on its own): a voice may keep their
+# audio ready, so such a reply's first audio needs no synthesis.
+OPENINGS = ("Sorry,", "OK,", "OK.")
 MAX_PIECE_WORDS = 10
 # Longest run of characters without a space said as one word: a longer one (no real word is) is said in parts of
 # this length, since a voice's memory grows with the length of what it says at once, words or not.

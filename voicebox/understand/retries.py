@@ -28,12 +28,24 @@ class Understanding:
     intent_ms: float
 
 
+def _decided(intents: IntentRecognizer, text: str, fallback: bool) -> IntentMatch | None:
+    """The near match of ``text``, else its semantic match when the matcher is sure (it would not ask first)."""
+    near = intents.recognize_near([text])
+    if near is not None:
+        return near[1]
+    semantic = intents.recognize_semantic([text]) if fallback else None
+    return semantic[1] if semantic is not None and not semantic[1].confirm else None
+
+
 def understand(asr: Recognizer, intents: IntentRecognizer, audio: Pcm, *, fallback: bool = True) -> Understanding:
     """Recognize ``audio`` and match it; blocking (run it on the recognizer's worker thread).
 
-    Templates first, on each look at the audio, then the nearest template
-    sentence, and only then (unless ``fallback`` is false) the semantic
-    matcher on what was heard.
+    Templates first; when the first transcript matches none, its nearest
+    template sentence or a sure semantic match (unless ``fallback`` is false)
+    decides, so the slower second looks (:data:`RETRIES`) stay off the path of
+    a command something already understood. Otherwise each look's transcript
+    goes through the templates, and last the nearest template sentence and the
+    semantic matcher over all of them.
     """
     start = time.perf_counter()
     rec = asr.transcribe(audio)
@@ -41,6 +53,10 @@ def understand(asr: Recognizer, intents: IntentRecognizer, audio: Pcm, *, fallba
     match = intents.recognize(rec.text, fallback=False)
     intent_s = time.perf_counter() - matched
     heard = [rec]
+    if match is None:  # a near template sentence or a sure semantic match decides without a second look
+        decide_start = time.perf_counter()
+        match = _decided(intents, rec.text, fallback)
+        intent_s += time.perf_counter() - decide_start
     for retry in RETRIES:
         if match is not None:
             break
