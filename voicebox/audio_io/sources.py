@@ -197,8 +197,10 @@ class MicrophoneSource:
         reference, cancel = self._echo  # type: ignore[misc]
         at = origin + block.start_ms / 1000
         delay = self._delay.feed(block.samples, reference.window(at))
-        # The reference is taken a little early: the canceller models delays after it (up to its tail), not before.
-        played = reference.window(at - (delay or 0.0) - _REFERENCE_LEAD_S)
+        # The echo of what played at ``at - delay`` is in this block; the canceller is handed the reference a little
+        # ahead of it (read from later on the timeline), because its filter models echoes after the reference, up
+        # to its tail, never before.
+        played = reference.window(at - (delay or 0.0) + _REFERENCE_LEAD_S)
         samples = await asyncio.to_thread(cancel, block.samples, played)
         if played.any():  # how much the canceller takes out while the speaker plays, for the debug log
             self._echo_energy[0] += float(np.mean(np.square(block.samples, dtype=np.float64)))
