@@ -237,7 +237,7 @@ class MicrophoneSource:
             self._latency_s = float(stream.latency)
         except Exception as err:
             raise DeviceError(f"cannot open input device {self.name!r}: {err}", code=CODE_DEVICE_OPEN) from err
-        warned = 0
+        warned = accounted = 0
         try:
             while True:
                 if not self._queue:
@@ -250,6 +250,9 @@ class MicrophoneSource:
                                               code=CODE_DEVICE_LOST) from None
                         continue
                 ready: list[AudioBlock] = []
+                if (lost := self.dropped_blocks) > accounted:  # chunks lost before these: sample 0 moves on as much
+                    origin += (lost - accounted) * frames / self.rate
+                    accounted = lost
                 while self._queue:  # everything queued first, then the whole blocks it makes
                     chunk, captured = self._queue.popleft()
                     if resampler is not None:
