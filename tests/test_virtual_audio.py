@@ -165,6 +165,7 @@ class _Looped:
                               check=True)
         self.module = loop.stdout.strip()
         (tmp_path / "config.toml").write_text(config)
+        self.log_file = tmp_path / "voicebox.log"
         self.proc = subprocess.Popen([sys.executable, "-m", "voicebox", "run", "--json", "-v", "--config",
                                       str(tmp_path / "config.toml")], env=env, text=True, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
@@ -204,7 +205,7 @@ class _Looped:
             self.proc.wait(timeout=30)
         finally:
             subprocess.run(["pactl", "unload-module", self.module], env=self.env, capture_output=True, check=False)
-        open("/tmp/barge/last_log.txt", "w").write("".join(self.log) + "\n".join(map(str, self.seen)))  # DEBUG
+        self.log_file.write_text("".join(self.log) + "\n".join(map(str, self.seen)))  # kept for a failure's reader
         return "".join(self.log[-40:])
 
 
