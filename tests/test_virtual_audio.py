@@ -271,7 +271,7 @@ def test_a_bare_stop_over_the_ringing_timer_looped_back_stops_it(
     feed = concat_wavs(tmp_path / "feed.wav", 0.5, shared_audio / "wyoming-openwakeword" / "hey_jarvis.wav", command,
                        1.0)
     stop = shared_audio / "mycroft-core" / "stop.wav"
-    daemon = _Looped(virtual_audio, tmp_path, "[skill.timers]\nrepeat_s = 4\n")
+    daemon = _Looped(virtual_audio, tmp_path, "[skill.timers]\nrepeat_s = 10\n")
     try:
         _wait_event(daemon.events, "ready", timeout=180)
         _wait_for_recording_client(virtual_audio, "virtual_mic")
@@ -282,9 +282,9 @@ def test_a_bare_stop_over_the_ringing_timer_looped_back_stops_it(
         daemon.say(stop)
         heard = _wait_event(daemon.events, "transcript", timeout=30)
         stopped = _wait_event(daemon.events, "intent", timeout=30)
-        # Rung again within repeat_s (4 s) if the stop had not silenced it: wait for that long twice over.
+        # Rung again within repeat_s (10 s) if the stop had not silenced it: wait for that long and half again.
         rang_again = []
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:
                 event = daemon.events.get(timeout=max(0.01, deadline - time.monotonic()))

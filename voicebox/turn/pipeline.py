@@ -150,9 +150,9 @@ class Pipeline:
                 raise WakeError(f"the wake-word engine failed on {self._wake_failures} blocks in a row, giving up "
                                 f"(last: {self._wake_failure})", code=CODE_WAKE_ENGINE)
             if woken is None:
-                if self.bare_stop and (stop := await self._stop_heard(block)) is not None:
-                    await self._stopped(*stop)
-                elif idle.due(block_dbfs(block.samples)):
+                if self.bare_stop:
+                    await self._stop_heard(block)
+                if idle.due(block_dbfs(block.samples)):
                     await self._call("stream", release_free_memory)
                 continue
             # A wake word heard during a command (after a false wake, or the user starting over) restarts the turn.
@@ -169,14 +169,10 @@ class Pipeline:
             self._decider = WakeDecider.from_config(self.config.wake)
         await self.finish()
 
-    async def _stop_heard(self, block: AudioBlock) -> tuple[Understanding, int] | None:
+    async def _stop_heard(self, block: AudioBlock) -> None:
         stop = self._stop = self._stop or BareStop(GuardedVad(self.engines.vad), self.understand, self._stream_call,
-                                                   threshold=self.config.listen.vad_threshold)
-        try:
-            return await stop.heard(block, self._speaking is not None and not self._speaking.done())
-        except VoiceboxError as err:
-            self._report(err, Stage.VAD)
-            return None
+                                                   self._stopped, self._report, threshold=self.config.listen.vad_threshold)
+        await stop.heard(block, self._speaking is not None and not self._speaking.done())
 
     async def _stopped(self, understanding: Understanding, audio_ms: int) -> None:
         """A bare "stop" over voicebox's audio: the sound is cut now, then it is answered as after the wake word."""
@@ -389,7 +385,9 @@ class Pipeline:
             self.sink.stop()
 
     async def finish(self) -> None:
-        """Let the current reply play to its end."""
+        """Let the current reply play to its end (and a bare "stop" being checked be checked)."""
+        if self._stop is not None:
+            await self._stop.close()
         if self._speaking is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._speaking
