@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 
 from voicebox.core.audio import SAMPLE_RATE, AudioBlock, Pcm
@@ -15,6 +16,7 @@ from voicebox.understand.retries import Understanding
 __all__ = ["GRACE_MS", "BareStop"]
 
 GRACE_MS = 1500  # a "stop" that began while the sound played may end after it
+_LOG = logging.getLogger(__name__)
 
 
 class BareStop:
@@ -76,6 +78,8 @@ class BareStop:
             except VoiceboxError as err:
                 self._report(err, Stage.ASR)
                 continue
+            _LOG.debug("bare stop: a %d ms utterance over voicebox's audio reads %r", len(utterance) * 1000 // SAMPLE_RATE,
+                       understanding.recognition.text)
             if is_stop_phrase(understanding.recognition.text):
                 await self._stopped(understanding, len(utterance) * 1000 // SAMPLE_RATE)
 
