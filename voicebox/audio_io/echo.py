@@ -19,16 +19,15 @@ REANCHOR_S = 0.3
 
 
 class PlaybackReference:
-    """A timeline of the samples the speaker played (16 kHz), stamped with PortAudio's stream clock.
+    """A timeline of the samples the speaker played (16 kHz), stamped on the monotonic clock.
 
-    The speaker's callback calls :meth:`played` with each buffer and the
-    time its first sample reaches the converter (``outputBufferDacTime``);
-    the microphone asks :meth:`window` for the samples played while a block
-    was captured (from its ``inputBufferAdcTime``). Both device streams read
-    the same PortAudio clock, so the two line up without guessing; what is
-    left, the path from loudspeaker to microphone, is the canceller's filter
-    tail. Time never played reads as silence. Thread-safe: the callbacks run
-    on the audio threads.
+    The speaker's callback calls :meth:`played` with each buffer and the time
+    its first sample should reach the converter (now plus the stream's output
+    latency); the microphone asks :meth:`window` for the samples played at a
+    block's capture time (now less its input latency). The latencies the sound
+    server reports are not the real ones, so the microphone reads the window
+    shifted by what :class:`DelayEstimator` measures. Time never played reads
+    as silence. Thread-safe: the callbacks run on the audio threads.
     """
 
     def __init__(self, keep_s: float = _KEEP_S) -> None:
