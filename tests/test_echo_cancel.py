@@ -109,6 +109,41 @@ def test_the_delay_the_sound_server_adds_is_measured_from_the_echo() -> None:
                  for i in range(0, len(played) - BLOCK_SAMPLES + 1, BLOCK_SAMPLES)]
     assert estimates[0] is None  # nothing to go on yet
     assert estimates[-1] == pytest.approx(0.31, abs=0.005)
+    early = DelayEstimator()  # the echo before the reported play time (as on PulseAudio's ALSA plugin)
+    ahead = np.concatenate([played[lag:], np.zeros(lag)])
+    heard = _room(ahead, rng, delay_ms=0).astype(np.int16)
+    for i in range(0, len(played) - BLOCK_SAMPLES + 1, BLOCK_SAMPLES):
+        found = early.feed(heard[i : i + BLOCK_SAMPLES], played[i : i + BLOCK_SAMPLES])
+    assert found == pytest.approx(-0.31, abs=0.005)
     quiet = DelayEstimator()
     for i in range(0, len(played) - BLOCK_SAMPLES + 1, BLOCK_SAMPLES):  # no echo at all: no estimate
         assert quiet.feed(rng.integers(-30, 30, BLOCK_SAMPLES).astype(np.int16), played[i : i + BLOCK_SAMPLES]) is None
+
+
+def test_the_delay_follows_the_drift_between_two_device_clocks() -> None:
+    import soxr
+
+    from voicebox.audio_io.echo import DelayEstimator
+
+    rng = np.random.default_rng(5)
+    played = (rng.standard_normal(SAMPLE_RATE * 30) * 3000).astype(np.int16)
+    ppm = 100  # the microphone's clock runs this much fast: the echo falls behind by 1.6 samples a second
+    heard = soxr.resample(np.concatenate([np.zeros(800), played[:-800]]).astype(np.float64), SAMPLE_RATE,
+                          SAMPLE_RATE * (1 + ppm * 1e-6))[: len(played)].astype(np.int16)
+    estimator = DelayEstimator()
+    delays = {}
+    for i in range(0, len(heard) - BLOCK_SAMPLES + 1, BLOCK_SAMPLES):
+        delays[i] = estimator.feed(heard[i : i + BLOCK_SAMPLES], played[i : i + BLOCK_SAMPLES])
+    for i in (SAMPLE_RATE * 20, SAMPLE_RATE * 28):  # the true delay at sample i: 800 + i * ppm samples
+        assert delays[i] * SAMPLE_RATE == pytest.approx(800 + i * ppm * 1e-6, abs=0.5), i
+
+
+def test_a_time_between_two_samples_reads_between_them() -> None:
+    from voicebox.audio_io.echo import PlaybackReference
+
+    ref = PlaybackReference(keep_s=1.0)
+    ramp = (np.arange(1600) * 10).astype(np.int16)
+    ref.played(ramp, 10.0)
+    half = ref.window(10.0 + 0.5 / SAMPLE_RATE, 100)
+    assert np.array_equal(half, (np.arange(100) * 10 + 5).astype(np.int16))
+    assert np.array_equal(ref.window(10.0 + 3 / SAMPLE_RATE, 100), ramp[3:103])

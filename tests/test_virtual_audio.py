@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import shutil
 import signal
 import subprocess
@@ -18,9 +19,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import run_cli, say
 from spoken import concat_wavs, hours_now, mentions_hour
+
+from voicebox.core.audio import read_wav, write_wav
 
 pytestmark = [pytest.mark.slow, pytest.mark.audio_devices]
 
@@ -148,39 +152,148 @@ def test_spoken_command_through_virtual_mic_is_answered_on_virtual_speaker(
     assert mentions_hour(heard, hours_now()), (heard, transcript, seen, log[-2000:])
 
 
-def test_wake_word_over_voicebox_own_alarm_looped_back_into_the_mic(
+class _Looped:
+    """``voicebox run -v --json`` on the virtual devices with the speaker looped back into the microphone 60 ms late.
+
+    Its events (stdout) and its log lines (stderr) are read as they come.
+    """
+
+    def __init__(self, env: dict[str, str], tmp_path: Path, config: str) -> None:
+        self.env = env
+        loop = subprocess.run(["pactl", "load-module", "module-loopback", "source=virtual_speaker.monitor",
+                               "sink=virtual_mic_feed", "latency_msec=60"], env=env, capture_output=True, text=True,
+                              check=True)
+        self.module = loop.stdout.strip()
+        (tmp_path / "config.toml").write_text(config)
+        self.log_file = tmp_path / "voicebox.log"
+        self.proc = subprocess.Popen([sys.executable, "-m", "voicebox", "run", "--json", "-v", "--config",
+                                      str(tmp_path / "config.toml")], env=env, text=True, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        self.seen: list[dict[str, object]] = []
+        self.events = _events(self.proc, self.seen)
+        self.log: list[str] = []
+        self.echo_lines: queue.Queue[str] = queue.Queue()
+
+        def read_log() -> None:
+            assert self.proc.stderr is not None
+            for line in self.proc.stderr:
+                self.log.append(line)
+                if "echo canceller:" in line:
+                    self.echo_lines.put(line)
+
+        threading.Thread(target=read_log, daemon=True).start()
+
+    def say(self, wav: Path) -> None:
+        subprocess.run(["paplay", "--device=virtual_mic_feed", str(wav)], env=self.env, check=True, timeout=60)
+
+    def echo_removed(self, at_least_db: float, timeout: float) -> float:
+        """Wait for the canceller to log, with a delay measured, at least ``at_least_db`` less input; the dB."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.echo_lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            found = re.search(r"echo canceller: (-?[\d.]+) dB less input .*\(delay (-?[\d.]+) s", line)
+            if found and float(found.group(1)) >= at_least_db:
+                return float(found.group(1))
+        raise TimeoutError(f"the echo canceller never removed {at_least_db} dB: {self.log[-20:]}")
+
+    def close(self) -> str:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        finally:
+            subprocess.run(["pactl", "unload-module", self.module], env=self.env, capture_output=True, check=False)
+        self.log_file.write_text("".join(self.log) + "\n".join(map(str, self.seen)))  # kept for a failure's reader
+        return "".join(self.log[-40:])
+
+
+def _scaled(out: Path, wav: Path, gain_db: float) -> Path:
+    write_wav(out, np.clip(read_wav(wav).astype(np.float64) * 10 ** (gain_db / 20), -32768, 32767).astype(np.int16))
+    return out
+
+
+# The wake word this much quieter than the recording: under voicebox's reply looped back at full level, the
+# detector misses it (wake scores 0.0-0.3) unless the echo is cancelled.
+_UNDER_REPLY_DB = -6.0
+
+
+@pytest.mark.parametrize("echo_cancel", ["auto", "off"])
+def test_a_wake_word_said_over_a_loud_reply_is_heard_only_with_the_echo_cancelled(
+        virtual_audio: dict[str, str], tmp_path: Path, model_store: object, shared_audio: Path,
+        echo_cancel: str) -> None:
+    """The reply, looped back into the microphone, never wakes voicebox; a wake word said over it does, when the
+    echo is cancelled, and goes unheard without (the proof that the canceller is what hears it)."""
+    command = tmp_path / "command.wav"
+    said = run_cli("say", "What can you do?", "-o", str(command))
+    assert said.returncode == 0, said.stderr
+    wake_word = shared_audio / "wyoming-openwakeword" / "hey_jarvis.wav"
+    feed = concat_wavs(tmp_path / "feed.wav", 0.5, wake_word, command, 1.0)
+    quiet_wake = _scaled(tmp_path / "quiet_wake.wav", wake_word, _UNDER_REPLY_DB)
+    daemon = _Looped(virtual_audio, tmp_path, f'[audio]\necho_cancel = "{echo_cancel}"\n')
+    try:
+        _wait_event(daemon.events, "ready", timeout=180)
+        _wait_for_recording_client(virtual_audio, "virtual_mic")
+        daemon.say(feed)
+        assert _wait_event(daemon.events, "wake", timeout=30)["model"] == "hey_jarvis"
+        assert _wait_event(daemon.events, "intent", timeout=60)["intent"] == "Help"
+        _wait_event(daemon.events, "audio_started", timeout=60)  # the long list of examples starts playing
+        if echo_cancel == "auto":
+            daemon.echo_removed(18.0, timeout=60)  # aligned and converged
+        else:
+            time.sleep(6.0)  # as far into the reply (no canceller to report it): the reply lasts over 20 s
+        woke_before = sum(e["event"] == "wake" for e in daemon.seen)
+        daemon.say(quiet_wake)
+        after = []  # the events after it, until a wake word (processing may run behind the sound, so the reply's
+        try:  # end is no cut-off: without the canceller the wake word is never heard at all)
+            while "wake" not in after:
+                after.append(str(daemon.events.get(timeout=40)["event"]))
+        except queue.Empty:
+            pass
+    finally:
+        log = daemon.close()
+    assert woke_before == 1, daemon.seen  # the reply, heard back, did not wake it
+    if echo_cancel == "auto":
+        assert "wake" in after, (after, daemon.seen, log)
+        assert "echo cancellation is off" not in log, log
+    else:
+        assert "wake" not in after, (after, daemon.seen, log)
+
+
+def test_a_bare_stop_over_the_ringing_timer_looped_back_stops_it(
         virtual_audio: dict[str, str], tmp_path: Path, model_store: object, shared_audio: Path) -> None:
-    """The speaker loops back into the microphone 60 ms late: its own alarm never wakes it, a wake word over it does."""
-    env = virtual_audio
+    """A bare "stop" (no wake word) said while the timer rings, its sound looped back into the microphone, cuts the
+    sound and silences the timer: it does not ring again."""
     command = tmp_path / "command.wav"
     said = say("Set a timer for three seconds.", command)
     assert said.returncode == 0, said.stderr
-    wake_word = shared_audio / "wyoming-openwakeword" / "hey_jarvis.wav"
-    feed = concat_wavs(tmp_path / "feed.wav", 0.5, wake_word, command, 2.0)
-    loop = subprocess.run(["pactl", "load-module", "module-loopback", "source=virtual_speaker.monitor",
-                           "sink=virtual_mic_feed", "latency_msec=60"], env=env, capture_output=True, text=True,
-                          check=True)
-    daemon = subprocess.Popen([sys.executable, "-m", "voicebox", "run", "--json"], env=env, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    seen: list[dict[str, object]] = []
+    feed = concat_wavs(tmp_path / "feed.wav", 0.5, shared_audio / "wyoming-openwakeword" / "hey_jarvis.wav", command,
+                       1.0)
+    stop = shared_audio / "mycroft-core" / "stop.wav"
+    daemon = _Looped(virtual_audio, tmp_path, "[skill.timers]\nrepeat_s = 10\n")
     try:
-        events = _events(daemon, seen)
-        _wait_event(events, "ready", timeout=180)
-        _wait_for_recording_client(env, "virtual_mic")
-        subprocess.run(["paplay", "--device=virtual_mic_feed", str(feed)], env=env, check=True, timeout=60)
-        assert _wait_event(events, "wake", timeout=30)["model"] == "hey_jarvis"
-        intent = _wait_event(events, "intent", timeout=60)
-        assert intent["skill"] == "timers", intent
-        while True:  # the timer's reply, then its alarm and announcement, all heard back through the loop
-            started = _wait_event(events, "synthesis_started", timeout=60)
-            if "done" in str(started["text"]).lower():
+        _wait_event(daemon.events, "ready", timeout=180)
+        _wait_for_recording_client(virtual_audio, "virtual_mic")
+        daemon.say(feed)
+        assert _wait_event(daemon.events, "intent", timeout=60)["skill"] == "timers"
+        while "done" not in str(_wait_event(daemon.events, "synthesis_started", timeout=60)["text"]).lower():
+            pass  # the reply first, then the ring: its alarm sound and announcement
+        daemon.say(stop)
+        heard = _wait_event(daemon.events, "transcript", timeout=30)
+        stopped = _wait_event(daemon.events, "intent", timeout=30)
+        # Rung again within repeat_s (10 s) if the stop had not silenced it: wait for that long and half again.
+        rang_again = []
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                event = daemon.events.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
                 break
-        woke_before = sum(e["event"] == "wake" for e in seen)
-        subprocess.run(["paplay", "--device=virtual_mic_feed", str(wake_word)], env=env, check=True, timeout=60)
-        assert woke_before == 1, seen  # neither the reply nor the alarm woke it
-        assert _wait_event(events, "wake", timeout=30)["model"] == "hey_jarvis"
+            if event["event"] == "synthesis_started":
+                rang_again.append(event["text"])
     finally:
-        daemon.terminate()
-        _, log = daemon.communicate(timeout=30)
-        subprocess.run(["pactl", "unload-module", loop.stdout.strip()], env=env, capture_output=True, check=False)
-    assert "echo cancellation is off" not in log, log[-2000:]
+        log = daemon.close()
+    assert (stopped["skill"], stopped["intent"]) == ("control", "Stop"), (heard, stopped, daemon.seen, log)
+    assert sum(e["event"] == "wake" for e in daemon.seen) == 1, daemon.seen  # no wake word before the stop
+    assert rang_again == [], (rang_again, daemon.seen)

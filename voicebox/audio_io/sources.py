@@ -197,8 +197,10 @@ class MicrophoneSource:
         reference, cancel = self._echo  # type: ignore[misc]
         at = origin + block.start_ms / 1000
         delay = self._delay.feed(block.samples, reference.window(at))
-        # The reference is taken a little early: the canceller models delays after it (up to its tail), not before.
-        played = reference.window(at - (delay or 0.0) - _REFERENCE_LEAD_S)
+        # The echo of what played at ``at - delay`` is in this block; the canceller is handed the reference a little
+        # ahead of it (read from later on the timeline), because its filter models echoes after the reference, up
+        # to its tail, never before.
+        played = reference.window(at - (delay or 0.0) + _REFERENCE_LEAD_S)
         samples = await asyncio.to_thread(cancel, block.samples, played)
         if played.any():  # how much the canceller takes out while the speaker plays, for the debug log
             self._echo_energy[0] += float(np.mean(np.square(block.samples, dtype=np.float64)))
@@ -235,7 +237,7 @@ class MicrophoneSource:
             self._latency_s = float(stream.latency)
         except Exception as err:
             raise DeviceError(f"cannot open input device {self.name!r}: {err}", code=CODE_DEVICE_OPEN) from err
-        warned = 0
+        warned = accounted = 0
         try:
             while True:
                 if not self._queue:
@@ -248,6 +250,9 @@ class MicrophoneSource:
                                               code=CODE_DEVICE_LOST) from None
                         continue
                 ready: list[AudioBlock] = []
+                if (lost := self.dropped_blocks) > accounted:  # chunks lost before these: sample 0 moves on as much
+                    origin += (lost - accounted) * frames / self.rate
+                    accounted = lost
                 while self._queue:  # everything queued first, then the whole blocks it makes
                     chunk, captured = self._queue.popleft()
                     if resampler is not None:

@@ -101,6 +101,8 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     try:
         assistant = Assistant(config, sink=sink, emit=emit, realtime=realtime)
         assistant.wait_timers = args.wait_timers
+        # A microphone hearing the speaker uncancelled would take voicebox's own words for a bare "stop".
+        assistant.pipeline.bare_stop &= not (args.input == "mic" and args.output == "speaker" and reference is None)
         daemon: Coroutine[Any, Any, Any] = serve(assistant, source, config_path=args.config)
         hub_uri = args.hub_uri or config.hub.uri
         if hub_uri:

@@ -33,6 +33,9 @@ class AudioConfig:
         "auto", "Remove voicebox's own audio from the microphone (Speex, needs libspeexdsp): auto = where voicebox plays "
         "to the speaker and listens to the microphone itself; off = never (e.g. with PulseAudio's module-echo-cancel).",
         choices=("auto", "off"))
+    bare_stop: bool = _opt(
+        True, "While voicebox's own audio plays, a bare \"stop\" (no wake word) cuts it and silences a ringing alarm "
+        "or timer; off by itself where a microphone hears voicebox without echo cancellation.")
 
 
 @dataclass(frozen=True, slots=True)

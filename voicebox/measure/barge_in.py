@@ -8,9 +8,10 @@ import numpy as np
 import numpy.typing as npt
 
 from voicebox.core.audio import BLOCK_SAMPLES, SAMPLE_RATE, Pcm, resample
+from voicebox.hear.stop_word import StopSegmenter, is_stop_phrase
 from voicebox.hear.wake import WakeDecider
 
-__all__ = ["REPLY_TEXT", "echo_path", "measure_barge_in"]
+__all__ = ["REPLY_TEXT", "echo_path", "measure_barge_in", "stops_heard"]
 
 REPLY_TEXT = ("It is a quarter past ten in the morning. Your pizza timer has four minutes left, and the tea timer "
               "is paused. Tomorrow will be dry and mild, with a light breeze from the west and a high of seventeen "
@@ -58,15 +59,47 @@ def _wakes(detector: Any, config: Any, mic: npt.NDArray[np.float64], played: Pcm
     return hits
 
 
-def measure_barge_in(detector: Any, tts: Any, config: Any, wake: Pcm, alarm: Pcm) -> dict[str, Any]:
+def stops_heard(vad: Any, asr: Any, mic: npt.NDArray[np.float64], played: Pcm, *, cancel: bool = True,
+                from_block: int = 0, threshold: float = 0.5) -> list[int]:
+    """Blocks at which a bare stop phrase ends in ``mic`` (echo-cancelled against ``played``), as the pipeline hears
+    it while voicebox plays: the VAD's short utterances from ``from_block`` on, transcribed, checked."""
+    from voicebox.engines.speex_aec import SpeexEchoCanceller
+
+    vad.reset()
+    segmenter = StopSegmenter(threshold=threshold)
+    aec = SpeexEchoCanceller() if cancel else None
+    pcm = np.clip(mic, -32768, 32767).astype(np.int16)
+    hits = []
+    try:
+        for i in range(len(pcm) // BLOCK_SAMPLES):
+            block = pcm[i * BLOCK_SAMPLES : (i + 1) * BLOCK_SAMPLES]
+            if aec is not None:  # from the start: the canceller converges on what came before
+                block = aec.process(block, played[i * BLOCK_SAMPLES : (i + 1) * BLOCK_SAMPLES])
+            if i < from_block:
+                continue
+            utterance = segmenter.feed(block, vad.probability(block))
+            if utterance is not None and is_stop_phrase(asr.transcribe(utterance).text):
+                hits.append(i)
+    finally:
+        if aec is not None:
+            aec.close()
+    return hits
+
+
+def measure_barge_in(detector: Any, tts: Any, config: Any, wake: Pcm, alarm: Pcm, *, vad: Any = None,
+                     asr: Any = None, stop: Pcm | None = None) -> dict[str, Any]:
     """``barge_in_wake_rate`` (with the echo canceller, and without it), ``barge_in_stop_rate`` and ``self_wakes``.
 
     The reply is spoken by the configured voice, then the alarm rings;
     ``wake`` is said over the reply at ``_TRIALS`` moments after the
     canceller's first ``_FIRST_S`` seconds, and over the ringing alarm at half
-    as many, ``_ECHO_OVER_VOICE_DB`` quieter than the reply's echo. A wake word
-    heard over the alarm is what stops it: the pipeline cuts its sound at the
-    detection, and the "stop" that follows is an ordinary command.
+    as many (``barge_in_alarm_wake_rate``), ``_ECHO_OVER_VOICE_DB`` quieter
+    than the reply's echo. With ``vad``, ``asr`` and ``stop`` (a spoken
+    "stop"), ``barge_in_stop_rate`` is the share of bare "stop"s said over the
+    ringing alarm at as many moments, at the same level, that
+    :func:`stops_heard` finds (``_no_aec``: without the canceller), and
+    ``self_stops`` counts stops found in the reply and alarm heard back alone;
+    without them, ``barge_in_stop_rate`` is the wake word's over the alarm.
     ``self_wakes`` counts wakes on the reply and the alarm heard back alone.
     """
     rng = np.random.default_rng(0)
@@ -86,10 +119,29 @@ def measure_barge_in(detector: Any, tts: Any, config: Any, wake: Pcm, alarm: Pcm
     stopped = sum(_heard(detector, config, echo, voice, played, at, True) for at in over_alarm)
     self_wakes = len(_wakes(detector, config, echo, played, True))
     detector.reset()
-    return {"barge_in_wake_rate": round(heard[True] / len(starts), 3),
-            "barge_in_wake_rate_no_aec": round(heard[False] / len(starts), 3),
-            "barge_in_stop_rate": round(stopped / len(over_alarm), 3),
-            "self_wakes": self_wakes, "barge_in_trials": len(starts) + len(over_alarm)}
+    result = {"barge_in_wake_rate": round(heard[True] / len(starts), 3),
+              "barge_in_wake_rate_no_aec": round(heard[False] / len(starts), 3),
+              "barge_in_stop_rate": round(stopped / len(over_alarm), 3),
+              "barge_in_alarm_wake_rate": round(stopped / len(over_alarm), 3),
+              "self_wakes": self_wakes, "barge_in_trials": len(starts) + len(over_alarm)}
+    if vad is not None and asr is not None and stop is not None:
+        said = stop.astype(np.float64) * (_rms(echo[: len(reply)]) / _rms(stop)) / 10 ** (_ECHO_OVER_VOICE_DB / 20)
+        at_stop = [ringing + (len(played) - ringing - len(stop) - SAMPLE_RATE) * k // (_TRIALS // 2 - 1)
+                   for k in range(_TRIALS // 2)]
+        rates = {}
+        for cancel in (True, False):
+            found = 0
+            for at in at_stop:
+                mic = echo.copy()
+                mic[at : at + len(said)] += said[: len(mic) - at]
+                first, last = at // BLOCK_SAMPLES, (at + len(said)) // BLOCK_SAMPLES + 12
+                hits = stops_heard(vad, asr, mic, played, cancel=cancel, from_block=ringing // BLOCK_SAMPLES - 12)
+                found += any(first <= h <= last for h in hits)
+            rates[cancel] = round(found / len(at_stop), 3)
+        result |= {"barge_in_stop_rate": rates[True], "barge_in_stop_rate_no_aec": rates[False],
+                   "self_stops": len(stops_heard(vad, asr, echo, played))}
+        result["barge_in_trials"] += 2 * len(at_stop)
+    return result
 
 
 def _heard(detector: Any, config: Any, echo: npt.NDArray[np.float64], voice: npt.NDArray[np.float64], played: Pcm,

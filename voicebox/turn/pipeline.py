@@ -13,10 +13,8 @@ from typing import TypeVar
 
 import numpy as np
 
-from voicebox.act.context import SkillServices
-from voicebox.act.dispatch import Dispatcher, DispatchResult
+from voicebox.act.dispatch import DispatchResult
 from voicebox.act.followup import FollowUp
-from voicebox.act.llm import LlmFallback
 from voicebox.audio_io.sinks import AudioSink
 from voicebox.core.audio import SAMPLE_RATE, AudioBlock, Pcm
 from voicebox.core.config import Config
@@ -37,18 +35,19 @@ from voicebox.core.events import (
 )
 from voicebox.core.memory import peak_rss_mb, release_free_memory
 from voicebox.core.workers import Worker
-from voicebox.hear.capture import Capture, SpeechDetector, capture_command
+from voicebox.hear.capture import Capture, capture_command
 from voicebox.hear.endpoint import Endpointer
 from voicebox.hear.quiet import QuietTrim
-from voicebox.hear.wake import SilenceGate, WakeDecider, WakeDetector, WakeHit, block_dbfs
+from voicebox.hear.wake import SilenceGate, WakeDecider, WakeHit, block_dbfs
 from voicebox.skill import Response
 from voicebox.speak.sounds import earcon
 from voicebox.speak.sounds import sound as named_sound
-from voicebox.speak.tts import Synthesizer, speak_blocks
+from voicebox.speak.tts import speak_blocks
 from voicebox.turn.answer import llm_answer, llm_match, spoken_parts
+from voicebox.turn.barge import BareStop
 from voicebox.turn.boundary import GuardedVad, engine_call
-from voicebox.understand.asr import Recognizer
-from voicebox.understand.intent import IntentMatch, IntentRecognizer
+from voicebox.turn.engines import Engines
+from voicebox.understand.intent import IntentMatch
 from voicebox.understand.retries import Understanding, understand
 
 __all__ = ["Engines", "Pipeline", "Understanding"]
@@ -57,30 +56,6 @@ _LOG = logging.getLogger(__name__)
 T = TypeVar("T")
 # A wake-word engine failing this many blocks in a row (4 s of audio) is broken for good: the run ends.
 _WAKE_GIVE_UP_BLOCKS = 50
-
-
-@dataclass(slots=True)
-class Engines:
-    """The loaded engines, one per stage."""
-
-    wake: WakeDetector
-    vad: SpeechDetector
-    asr: Recognizer
-    intents: IntentRecognizer
-    dispatcher: Dispatcher
-    tts: Synthesizer
-    wake_models: tuple[str, ...] = ()
-    services: SkillServices | None = None  # the skills' database, scheduler and host
-    llm: LlmFallback | None = None  # [llm]: answers what no skill matched; None = not configured
-    # One worker per shared, non-thread-safe model, used by every pipeline (e.g. one per satellite).
-    asr_pool: Worker = field(default_factory=lambda: Worker("asr"))
-    tts_pool: Worker = field(default_factory=lambda: Worker("tts"))
-
-    def close(self) -> None:
-        """Release the shared workers and the skill handlers' threads."""
-        self.asr_pool.close()
-        self.tts_pool.close()
-        self.dispatcher.close()
 
 
 @dataclass(slots=True)
@@ -116,6 +91,8 @@ class Pipeline:
         self.recorder: Callable[[Pcm], object] | None = None
         self._wake_failures = 0  # blocks in a row the wake-word engine failed on
         self._wake_failure = ""  # the last of those failures
+        self.bare_stop = config.audio.bare_stop  # a bare "stop" over voicebox's own audio (see turn/barge.py)
+        self._stop: BareStop | None = None
 
     def reconfigure(self, config: Config) -> None:
         """Take a reloaded config: listening, wake and reply settings and the volume apply from the next turn."""
@@ -173,6 +150,8 @@ class Pipeline:
                 raise WakeError(f"the wake-word engine failed on {self._wake_failures} blocks in a row, giving up "
                                 f"(last: {self._wake_failure})", code=CODE_WAKE_ENGINE)
             if woken is None:
+                if self.bare_stop:
+                    await self._stop_heard(block)
                 if idle.due(block_dbfs(block.samples)):
                     await self._call("stream", release_free_memory)
                 continue
@@ -189,6 +168,24 @@ class Pipeline:
             # The detector starts afresh after a turn, so the refractory period has done its job.
             self._decider = WakeDecider.from_config(self.config.wake)
         await self.finish()
+
+    async def _stop_heard(self, block: AudioBlock) -> None:
+        stop = self._stop = self._stop or BareStop(GuardedVad(self.engines.vad), self.understand, self._stream_call,
+                                                   self._stopped, self._report, threshold=self.config.listen.vad_threshold)
+        await stop.heard(block, self._speaking is not None and not self._speaking.done())
+
+    async def _stopped(self, understanding: Understanding, audio_ms: int) -> None:
+        """A bare "stop" over voicebox's audio: the sound is cut now, then it is answered as after the wake word."""
+        self.stop_speaking()
+        rec, match = understanding.recognition, understanding.match
+        self.emit(Transcript(text=rec.text, audio_ms=audio_ms, compute_ms=round(rec.compute_ms, 1), window=rec.window))
+        try:
+            if match is not None and (match.skill, match.intent) == ("control", "Stop"):
+                await self.respond(understanding)  # the control skill's stop: ringing alarms and timers too
+            elif self.engines.services is not None:
+                self.engines.services.scheduler.silence()
+        except VoiceboxError as err:
+            self._report(err, Stage.SKILL)
 
     async def turn(self, blocks: AsyncIterator[AudioBlock], wake_wall: float) -> tuple[WakeHit, AudioBlock] | None:
         """Capture one command from ``blocks``, answer it, and start speaking the reply.
@@ -290,6 +287,7 @@ class Pipeline:
     def use_engines(self, engines: Engines) -> None:
         """Serve the next turns with ``engines`` (e.g. shared ones with this stream's own VAD)."""
         self.engines = engines
+        self._stop = None  # listens with this engines' VAD
         self._workers["asr"], self._workers["tts"] = engines.asr_pool, engines.tts_pool
 
     async def converse(self, blocks: AsyncIterator[AudioBlock], wake_wall: float,
@@ -387,7 +385,9 @@ class Pipeline:
             self.sink.stop()
 
     async def finish(self) -> None:
-        """Let the current reply play to its end."""
+        """Let the current reply play to its end (and a bare "stop" being checked be checked)."""
+        if self._stop is not None:
+            await self._stop.close()
         if self._speaking is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._speaking
