@@ -6,6 +6,7 @@ default devices, and the answer is captured from the virtual speaker and transcr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -199,13 +200,36 @@ class _Looped:
                 return float(found.group(1))
         raise TimeoutError(f"the echo canceller never removed {at_least_db} dB: {self.log[-20:]}")
 
-    def close(self) -> str:
-        self.proc.terminate()
+    def skip_if_behind(self) -> None:
+        """Skip when voicebox could not keep up with the sound: these tests need audio processed as it plays (the
+        canceller's reference and the microphone drift apart when input blocks are dropped), which an overloaded
+        machine cannot give. What they check is measured without real time by ``voicebox bench``'s barge-in keys
+        and tests/test_echo_cancel.py and tests/test_bare_stop.py."""
+        behind = [line.strip() for line in self.log if "input queue full" in line or "input overflow" in line]
+        if behind:
+            pytest.skip(f"the machine fell behind real time ({behind[-1]}); rerun on a less loaded machine")
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[None]:
+        """The test's body: a failure while voicebox had fallen behind real time is a skip (see skip_if_behind)."""
         try:
-            self.proc.wait(timeout=30)
+            yield
+        except (AssertionError, TimeoutError):
+            self.close()
+            self.skip_if_behind()
+            raise
         finally:
-            subprocess.run(["pactl", "unload-module", self.module], env=self.env, capture_output=True, check=False)
-        self.log_file.write_text("".join(self.log) + "\n".join(map(str, self.seen)))  # kept for a failure's reader
+            self.close()
+
+    def close(self) -> str:
+        """Stop voicebox and the loopback (once); the end of its log."""
+        if self.proc.returncode is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            finally:
+                subprocess.run(["pactl", "unload-module", self.module], env=self.env, capture_output=True, check=False)
+            self.log_file.write_text("".join(self.log) + "\n".join(map(str, self.seen)))  # kept for a failure's reader
         return "".join(self.log[-40:])
 
 
@@ -226,13 +250,13 @@ def test_a_wake_word_said_over_a_loud_reply_is_heard_only_with_the_echo_cancelle
     """The reply, looped back into the microphone, never wakes voicebox; a wake word said over it does, when the
     echo is cancelled, and goes unheard without (the proof that the canceller is what hears it)."""
     command = tmp_path / "command.wav"
-    said = run_cli("say", "What can you do?", "-o", str(command))
+    said = say("What can you do?", command)
     assert said.returncode == 0, said.stderr
     wake_word = shared_audio / "wyoming-openwakeword" / "hey_jarvis.wav"
     feed = concat_wavs(tmp_path / "feed.wav", 0.5, wake_word, command, 1.0)
     quiet_wake = _scaled(tmp_path / "quiet_wake.wav", wake_word, _UNDER_REPLY_DB)
     daemon = _Looped(virtual_audio, tmp_path, f'[audio]\necho_cancel = "{echo_cancel}"\n')
-    try:
+    with daemon.running():
         _wait_event(daemon.events, "ready", timeout=180)
         _wait_for_recording_client(virtual_audio, "virtual_mic")
         daemon.say(feed)
@@ -251,14 +275,13 @@ def test_a_wake_word_said_over_a_loud_reply_is_heard_only_with_the_echo_cancelle
                 after.append(str(daemon.events.get(timeout=40)["event"]))
         except queue.Empty:
             pass
-    finally:
         log = daemon.close()
-    assert woke_before == 1, daemon.seen  # the reply, heard back, did not wake it
-    if echo_cancel == "auto":
-        assert "wake" in after, (after, daemon.seen, log)
-        assert "echo cancellation is off" not in log, log
-    else:
-        assert "wake" not in after, (after, daemon.seen, log)
+        assert woke_before == 1, daemon.seen  # the reply, heard back, did not wake it
+        if echo_cancel == "auto":
+            assert "wake" in after, (after, daemon.seen, log)
+            assert "echo cancellation is off" not in log, log
+        else:
+            assert "wake" not in after, (after, daemon.seen, log)
 
 
 def test_a_bare_stop_over_the_ringing_timer_looped_back_stops_it(
@@ -272,7 +295,7 @@ def test_a_bare_stop_over_the_ringing_timer_looped_back_stops_it(
                        1.0)
     stop = shared_audio / "mycroft-core" / "stop.wav"
     daemon = _Looped(virtual_audio, tmp_path, "[skill.timers]\nrepeat_s = 10\n")
-    try:
+    with daemon.running():
         _wait_event(daemon.events, "ready", timeout=180)
         _wait_for_recording_client(virtual_audio, "virtual_mic")
         daemon.say(feed)
@@ -292,8 +315,7 @@ def test_a_bare_stop_over_the_ringing_timer_looped_back_stops_it(
                 break
             if event["event"] == "synthesis_started":
                 rang_again.append(event["text"])
-    finally:
         log = daemon.close()
-    assert (stopped["skill"], stopped["intent"]) == ("control", "Stop"), (heard, stopped, daemon.seen, log)
-    assert sum(e["event"] == "wake" for e in daemon.seen) == 1, daemon.seen  # no wake word before the stop
-    assert rang_again == [], (rang_again, daemon.seen)
+        assert (stopped["skill"], stopped["intent"]) == ("control", "Stop"), (heard, stopped, daemon.seen, log)
+        assert sum(e["event"] == "wake" for e in daemon.seen) == 1, daemon.seen  # no wake word before the stop
+        assert rang_again == [], (rang_again, daemon.seen)
