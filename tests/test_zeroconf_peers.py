@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -100,8 +101,9 @@ def test_the_hub_finds_wyoming_satellite_with_zeroconf_and_answers_it(wyoming_sa
     assert streams and max(streams) > SAMPLE_RATE, streams  # over half a second of spoken answer
 
 
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])  # Ctrl+C, and systemd's stop
 def test_voicebox_satellite_announces_itself_as_wyoming_satellite_does(mdns: None, model_store: Any,
-                                                                      tmp_path: Path) -> None:
+                                                                      tmp_path: Path, stop_signal: int) -> None:
     """A zeroconf browser (as Home Assistant's) finds NAME._wyoming._tcp.local., describes it, sees a satellite."""
     from zeroconf import ServiceStateChange
     from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
@@ -137,7 +139,7 @@ def test_voicebox_satellite_announces_itself_as_wyoming_satellite_does(mdns: Non
                         break
                 assert event is not None
                 described = Info.from_event(event)
-            sat.send_signal(2)  # Ctrl+C: the satellite stops and withdraws its announcement
+            sat.send_signal(stop_signal)  # the satellite stops and withdraws its announcement
             withdrawn = False
             while not withdrawn:
                 withdrawn = await asyncio.wait_for(states.get(), 60) is ServiceStateChange.Removed

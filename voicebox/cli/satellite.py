@@ -6,6 +6,9 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
+from collections.abc import Coroutine
+from typing import Any
 
 from voicebox.audio_io.supervise import Backoff
 from voicebox.cli.command import Command, add_audio_arguments
@@ -58,9 +61,9 @@ def cmd_satellite(args: argparse.Namespace, config: Config) -> int:
         satellite = Satellite(config, sat_cfg.hub, wake=wake, sink=sink, emit=emit, name=args.name or sat_cfg.name,
                               area=args.area or sat_cfg.area)
         try:
-            asyncio.run(serve_satellite(satellite, uri, source.blocks(),
-                                        zeroconf_name=None if args.no_zeroconf else args.zeroconf_name,
-                                        zeroconf_host=args.zeroconf_host))
+            asyncio.run(_until_sigterm(serve_satellite(satellite, uri, source.blocks(),
+                                                       zeroconf_name=None if args.no_zeroconf else args.zeroconf_name,
+                                                       zeroconf_host=args.zeroconf_host)))
         finally:
             sink.close()
         return 0
@@ -87,6 +90,29 @@ def cmd_satellite(args: argparse.Namespace, config: Config) -> int:
     finally:
         sink.close()
     return 0
+
+
+async def _until_sigterm(work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work``; SIGTERM (systemd's stop) ends it as Ctrl+C does, through its own clean-up (the zeroconf
+    announcement withdrawn, the server closed)."""
+    task = asyncio.ensure_future(work)
+    stopping = False
+
+    def stop() -> None:
+        nonlocal stopping
+        stopping = True
+        task.cancel()
+
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop)
+    try:
+        await task
+    except asyncio.CancelledError:
+        if not stopping:
+            raise
+        _LOG.info("SIGTERM: satellite stopped")
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 SATELLITE = Command("satellite", "a room satellite: wake word here, answers from a hub", cmd_satellite, _arguments)
