@@ -183,7 +183,7 @@ def test_a_sure_semantic_match_needs_no_second_look_and_a_question_does(recogniz
     understood = understand(sure, recognizer, audio)
     assert understood.match is not None and understood.match.matcher == "semantic" and not understood.match.confirm
     assert sure.calls == 1
-    asking = Scripted(["strike flour off the shopping list"] * (1 + len(RETRIES)))  # a middling guess: look again
+    asking = Scripted(["ring me after 10 minutes"] * (1 + len(RETRIES)))  # a middling guess: look again
     assert understand(asking, recognizer, audio).match is not None and asking.calls == 1 + len(RETRIES)
     unsure = Scripted(["could you let me know the current hour"] * (1 + len(RETRIES)))
     assert understand(unsure, recognizer, audio, fallback=False).match is None and unsure.calls == 1 + len(RETRIES)
