@@ -173,7 +173,7 @@ class Lists(Skill):
         name = self._name(ctx, list_name)
         with ctx.store.transaction():
             items = ctx.store.get(f"list:{name}")
-            if items is None and list_name:
+            if items is None and name != str(ctx.settings["default_list"]):
                 return Response(f"You don't have a {name} list.")
             ctx.store.set(f"list:{name}", [])  # the list stays (empty) among "what lists do I have"
         return Response(f"Cleared your {name} list.")

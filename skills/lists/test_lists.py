@@ -119,3 +119,4 @@ def test_an_item_heard_where_a_list_name_goes_is_removed_not_the_list_cleared(li
 def test_clearing_a_list_that_does_not_exist_says_so_and_makes_none(lists: SkillHarness) -> None:
     assert lists.say("clear the party list").speech == "You don't have a party list."
     assert lists.say("what lists do I have").speech == "You don't have any lists yet."
+    assert lists.say("clear my shopping list").speech == "Cleared your shopping list."  # the default list: always
