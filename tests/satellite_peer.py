@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +18,8 @@ import numpy as np
 from wyoming.event import Event
 from wyoming.server import AsyncEventHandler
 
-__all__ = ["MARK", "MIC", "PEER", "SPEAKER", "Recorder", "raw", "run_showing_logs", "stop", "until"]
+__all__ = ["MARK", "MIC", "PEER", "SPEAKER", "Recorder", "raw", "run_showing_logs", "start_hub", "start_satellite", "stop",
+           "until"]
 
 PEER = "wyoming-satellite==1.0.0"
 MIC = '''
@@ -104,3 +108,23 @@ def raw(pcm: np.ndarray, out: Path) -> None:
     partial = out.with_suffix(".part")
     partial.write_bytes(np.ascontiguousarray(pcm, "<i2").tobytes())
     partial.rename(out)  # whole or not at all: the microphone never reads half a file
+
+
+async def start_satellite(package: Path, tmp_path: Path, uri: str, events_uri: str,
+                          *extra: str) -> asyncio.subprocess.Process:
+    """``python -m wyoming_satellite`` serving ``uri``: microphone ``tmp_path/mic.py`` reading ``tmp_path/mic``,
+    speaker ``tmp_path/speaker.py`` writing ``tmp_path/played``, events to ``events_uri``, log in satellite.log."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "wyoming_satellite", "--uri", uri, *extra,
+        "--mic-command", f"{sys.executable} {tmp_path / 'mic.py'} {tmp_path / 'mic'}",
+        "--snd-command", f"{sys.executable} {tmp_path / 'speaker.py'} {tmp_path / 'played'}", "--snd-command-rate",
+        "16000", "--event-uri", events_uri, env={**os.environ, "PYTHONPATH": str(package)},
+        stdout=(tmp_path / "satellite.log").open("wb"), stderr=subprocess.STDOUT)
+
+
+async def start_hub(tmp_path: Path, *extra: str) -> asyncio.subprocess.Process:
+    """``voicebox run`` with ``tmp_path/voicebox.toml``, no sound devices; events in hub.jsonl, log in hub.log."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "voicebox", "run", "--config", str(tmp_path / "voicebox.toml"), "--input", "none",
+        "--output", "none", *extra, "--json", stdout=(tmp_path / "hub.jsonl").open("wb"),
+        stderr=(tmp_path / "hub.log").open("wb"))

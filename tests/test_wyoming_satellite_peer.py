@@ -14,7 +14,6 @@ connection the satellite keeps for its whole life.
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import textwrap
@@ -24,7 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import say
-from satellite_peer import MARK, MIC, SPEAKER, Recorder, raw, run_showing_logs, stop, until
+from satellite_peer import MARK, MIC, SPEAKER, Recorder, raw, run_showing_logs, start_hub, start_satellite, stop, until
 from spoken import hours_now, mentions_hour, plays_tone
 from wyoming.event import Event
 from wyoming.server import AsyncServer
@@ -62,18 +61,11 @@ def test_wyoming_satellite_answers_and_rings_a_timer_through_the_hub(wyoming_sat
         changed = asyncio.Event()
         service = AsyncServer.from_uri(events_uri)
         await service.start(lambda r, w: Recorder(seen, changed, r, w))
-        env = {**os.environ, "PYTHONPATH": str(wyoming_satellite_path)}
-        satellite = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "wyoming_satellite", "--uri", sat_uri, "--name", "test kitchen", "--no-zeroconf",
-            "--mic-command", f"{sys.executable} {tmp_path / 'mic.py'} {control}",
-            "--snd-command", f"{sys.executable} {tmp_path / 'speaker.py'} {played}", "--snd-command-rate", "16000",
-            "--wake-uri", wake_uri, "--wake-word-name", "hey_jarvis", "--event-uri", events_uri,
-            "--detect-command", f"{sys.executable} {tmp_path / 'mark.py'} {detects}",
-            env=env, stdout=(tmp_path / "satellite.log").open("wb"), stderr=subprocess.STDOUT)
-        hub = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "voicebox", "run", "--config", str(tmp_path / "voicebox.toml"), "--input", "none",
-            "--output", "none", "--serve-uri", wake_uri, "--json",
-            stdout=(tmp_path / "hub.jsonl").open("wb"), stderr=(tmp_path / "hub.log").open("wb"))
+        satellite = await start_satellite(
+            wyoming_satellite_path, tmp_path, sat_uri, events_uri, "--name", "test kitchen", "--no-zeroconf",
+            "--wake-uri", wake_uri, "--wake-word-name", "hey_jarvis",
+            "--detect-command", f"{sys.executable} {tmp_path / 'mark.py'} {detects}")
+        hub = await start_hub(tmp_path, "--serve-uri", wake_uri)
         procs = [satellite, hub]
         try:
             # The satellite asks for the wake word when its wake connection opens and again on run-satellite; audio
@@ -132,16 +124,8 @@ def test_an_always_streaming_wyoming_satellite_is_woken_on_the_hub(wyoming_satel
         changed = asyncio.Event()
         service = AsyncServer.from_uri(events_uri)
         await service.start(lambda r, w: Recorder(seen, changed, r, w))
-        satellite = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "wyoming_satellite", "--uri", sat_uri, "--no-zeroconf",
-            "--mic-command", f"{sys.executable} {tmp_path / 'mic.py'} {control}",
-            "--snd-command", f"{sys.executable} {tmp_path / 'speaker.py'} {played}", "--snd-command-rate", "16000",
-            "--event-uri", events_uri, env={**os.environ, "PYTHONPATH": str(wyoming_satellite_path)},
-            stdout=(tmp_path / "satellite.log").open("wb"), stderr=subprocess.STDOUT)
-        hub = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "voicebox", "run", "--config", str(tmp_path / "voicebox.toml"), "--input", "none",
-            "--output", "none", "--json", stdout=(tmp_path / "hub.jsonl").open("wb"),
-            stderr=(tmp_path / "hub.log").open("wb"))
+        satellite = await start_satellite(wyoming_satellite_path, tmp_path, sat_uri, events_uri, "--no-zeroconf")
+        hub = await start_hub(tmp_path)
         procs = [satellite, hub]
         try:
             # run-satellite: the satellite answers with run-pipeline from the wake stage and streams from then on.

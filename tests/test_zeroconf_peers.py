@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -22,7 +21,7 @@ from typing import Any
 import numpy as np
 import pytest
 from mdns import unique_name
-from satellite_peer import MARK, MIC, SPEAKER, Recorder, raw, run_showing_logs, stop, until
+from satellite_peer import MARK, MIC, SPEAKER, Recorder, raw, run_showing_logs, start_hub, start_satellite, stop, until
 from wyoming.client import AsyncClient
 from wyoming.event import Event
 from wyoming.info import Describe, Info
@@ -64,18 +63,11 @@ def test_the_hub_finds_wyoming_satellite_with_zeroconf_and_answers_it(wyoming_sa
         changed = asyncio.Event()
         service = AsyncServer.from_uri(events_uri)
         await service.start(lambda r, w: Recorder(seen, changed, r, w))
-        satellite = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "wyoming_satellite", "--uri", sat_uri, "--name", "test den", "--zeroconf-name", name,
-            "--mic-command", f"{sys.executable} {tmp_path / 'mic.py'} {control}",
-            "--snd-command", f"{sys.executable} {tmp_path / 'speaker.py'} {played}", "--snd-command-rate", "16000",
-            "--wake-uri", wake_uri, "--wake-word-name", "hey_jarvis", "--event-uri", events_uri,
-            "--detect-command", f"{sys.executable} {tmp_path / 'mark.py'} {detects}",
-            env={**os.environ, "PYTHONPATH": str(wyoming_satellite_path)},
-            stdout=(tmp_path / "satellite.log").open("wb"), stderr=subprocess.STDOUT)
-        hub = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "voicebox", "run", "--config", str(tmp_path / "voicebox.toml"), "--input", "none",
-            "--output", "none", "--serve-uri", wake_uri, "--json",
-            stdout=(tmp_path / "hub.jsonl").open("wb"), stderr=(tmp_path / "hub.log").open("wb"))
+        satellite = await start_satellite(
+            wyoming_satellite_path, tmp_path, sat_uri, events_uri, "--name", "test den", "--zeroconf-name", name,
+            "--wake-uri", wake_uri, "--wake-word-name", "hey_jarvis",
+            "--detect-command", f"{sys.executable} {tmp_path / 'mark.py'} {detects}")
+        hub = await start_hub(tmp_path, "--serve-uri", wake_uri)
         procs = [satellite, hub]
         try:
             await until(seen, changed, lambda t: "run-satellite" in t and len(list(detects.iterdir())) >= 2,
