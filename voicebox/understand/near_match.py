@@ -21,7 +21,7 @@ import enum
 import functools
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from hassil import Intents
@@ -29,6 +29,7 @@ from hassil.expression import Expression, Group, ListReference
 from hassil.fst import FstArc, intents_to_fst
 from hassil.intents import RangeSlotList, SlotList, TextSlotList, WildcardSlotList
 from hassil.sample import sample_expression
+from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from voicebox.understand.slots import parse_number
@@ -104,12 +105,16 @@ class _Slot:
     phrases: frozenset[str]
     ranges: tuple[tuple[float, float], ...]
     wildcard: bool
+    longest: int = 0  # the most words it takes
+
+    @classmethod
+    def of(cls, phrases: frozenset[str], ranges: tuple[tuple[float, float], ...], wildcard: bool) -> _Slot:
+        longest = max((len(p.split()) for p in phrases), default=0)
+        return cls(phrases, ranges, wildcard, max(longest, MAX_SLOT_WORDS if ranges or wildcard else 0))
 
     def fillings(self, words: Sequence[str], i: int) -> Iterator[tuple[tuple[str, ...], float, _Step]]:
         """The ways the slot can take words from position ``i`` on: the words, their cost, what kind of step."""
-        longest = max((len(p.split()) for p in self.phrases), default=0)
-        longest = max(longest, MAX_SLOT_WORDS if self.ranges or self.wildcard else 0)
-        for k in range(1, min(longest, len(words) - i) + 1):
+        for k in range(1, min(self.longest, len(words) - i) + 1):
             span = tuple(words[i:i + k])
             if self._checks(" ".join(span)):
                 yield span, 0.0, _Step.HEARD
@@ -126,16 +131,6 @@ class _Slot:
 @functools.lru_cache(maxsize=1024)
 def _number(span: str) -> float | None:
     return parse_number(span) if re.fullmatch(r"[a-z0-9.' ]+", span) else None
-
-
-@dataclass(frozen=True, slots=True)
-class _State:
-    score: float  # cost minus the budget earned by the template words heard so far: the best way has the lowest
-    cost: float
-    words: int
-    exact: int
-    back: tuple[int, int] | None
-    emitted: tuple[str, ...]
 
 
 class TemplateGraph:
@@ -158,69 +153,100 @@ class TemplateGraph:
                 for arc in arcs:
                     label = arc.in_label.lower().rstrip(",")  # "hour," from the duration rule's optional comma
                     self.arcs[index[state]].append((index[arc.to_state], "<eps>" if label in _EPSILON else label))
+        self.vocabulary = sorted({label for arcs in self.arcs for _, label in arcs
+                                  if label != "<eps>" and not label.startswith("{")})
+        # per node, its arcs by kind: optional parts left out, slots (unknown ones dropped), template words
+        self._kinds: list[tuple[list[int], list[tuple[int, _Slot]], list[tuple[int, str, bool]]]] = []
+        for node_arcs in self.arcs:
+            free: list[int] = []
+            slot_arcs: list[tuple[int, _Slot]] = []
+            said: list[tuple[int, str, bool]] = []
+            for to, text in node_arcs:
+                if text == "<eps>":
+                    free.append(to)
+                elif text.startswith("{") and text.endswith("}"):
+                    if (slot := self.slots.get(text[1:-1])) is not None:
+                        slot_arcs.append((to, slot))
+                else:
+                    said.append((to, text, text in FUNCTION_WORDS))
+            self._kinds.append((free, slot_arcs, said))
 
-    def align(self, words: Sequence[str]) -> NearMatch | None:
-        """The template sentence closest to ``words`` (lowest cost minus budget), or None when none can be reached."""
+    def align(self, words: Sequence[str], *, acceptable_only: bool = False) -> NearMatch | None:
+        """The template sentence closest to ``words`` (lowest cost minus budget), or None when none can be reached.
+
+        With ``acceptable_only`` a way that can no longer end within the budget is dropped as soon as that is
+        certain (each transcript word left can earn back at most ``BUDGET_PER_WORD``), and a closest sentence
+        that is not :attr:`NearMatch.acceptable` is not returned: what :meth:`NearMatcher.candidates` needs, at
+        a fraction of the work.
+        """
         n = len(words)
-        table = _Table(len(self.arcs), n)
-        table.states[self.start][0] = _State(0.0, 0.0, 0, 0, None, ())
-        for node, arcs in enumerate(self.arcs):  # nodes are in topological order: every way in is known here
-            for i in range(n + 1):
-                state = table.states[node][i]
-                if state is None:
+        heard_as = [self._similar(w) for w in words]
+        extra = [_extra_word_cost(w) for w in words]
+        # per (node, position): (score, cost, template words, exact words, inserted words, back, emitted)
+        table: dict[int, list[_Way | None]] = {self.start: [(0.0, 0.0, 0, 0, 0, None, ())] + [None] * n}
+
+        def step(old: _Way, origin: tuple[int, int], node: int, i: int, cost: float, kind: _Step,
+                 emitted: tuple[str, ...]) -> None:
+            heard = kind is _Step.HEARD or kind is _Step.EXACT
+            score = old[0] + cost - (BUDGET_PER_WORD if heard else 0.0)
+            inserted = old[4] + (kind is _Step.INSERTED)
+            if acceptable_only and score - BUDGET_PER_WORD * (inserted + n - i) > 1e-9:
+                return  # cannot end within the budget any more
+            exact = old[3] + (kind is _Step.EXACT)
+            row = table.get(node)
+            if row is None:
+                row = table[node] = [None] * (n + 1)
+            current = row[i]
+            if current is None or score < current[0] - 1e-9 or (score <= current[0] + 1e-9 and exact > current[3]):
+                row[i] = (score, old[1] + cost, old[2] + (heard or kind is _Step.INSERTED), exact, inserted,
+                                  origin, emitted)
+
+        for node, (free, slot_arcs, said) in enumerate(self._kinds):  # in topological order: all ways in are known
+            if (row := table.get(node)) is None:
+                continue  # not reached (or only by ways that cannot end within the budget)
+            for i, way in enumerate(row):
+                if way is None:
                     continue
-                step = table.stepper(state, (node, i))
+                origin = (node, i)
                 if i < n:
-                    step(node, i + 1, _extra_word_cost(words[i]), _Step.EXTRA, ())
-                for to, label in arcs:
-                    if label == "<eps>":
-                        step(to, i, 0.0, _Step.FREE, ())
-                    elif label.startswith("{") and label.endswith("}"):
-                        slot = self.slots.get(label[1:-1])
-                        for span, cost, kind in slot.fillings(words, i) if slot is not None else ():
-                            step(to, i + len(span), cost, kind, span)
-                    else:
-                        if i < n and (d := word_distance(words[i], label)) <= MAX_WORD_DISTANCE:
-                            step(to, i + 1, d, _Step.EXACT if d == 0.0 else _Step.HEARD, (label,))
-                        if label in FUNCTION_WORDS:
-                            step(to, i, FUNCTION_WORD_COST, _Step.INSERTED, (label,))
-        ends = [s for f in self.finals if (s := table.states[f][n]) is not None]
+                    step(way, origin, node, i + 1, extra[i], _Step.EXTRA, ())
+                for to in free:
+                    step(way, origin, to, i, 0.0, _Step.FREE, ())
+                for to, slot in slot_arcs:
+                    for span, cost, kind in slot.fillings(words, i):
+                        step(way, origin, to, i + len(span), cost, kind, span)
+                similar = heard_as[i] if i < n else {}
+                for to, label, function in said:
+                    if (d := similar.get(label)) is not None:
+                        step(way, origin, to, i + 1, d, _Step.EXACT if d == 0.0 else _Step.HEARD, (label,))
+                    if function:
+                        step(way, origin, to, i, FUNCTION_WORD_COST, _Step.INSERTED, (label,))
+        ends = [w for f in self.finals if f in table and (w := table[f][n]) is not None]
         if not ends:
             return None
-        best = min(ends, key=lambda s: (s.score, -s.exact))
-        return NearMatch(" ".join(table.words(best)), round(best.cost, 6), best.words, best.exact)
+        best = min(ends, key=lambda w: (w[0], -w[3]))
+        match = NearMatch(" ".join(_sentence(table, best)), round(best[1], 6), best[2], best[3])
+        return match if match.acceptable or not acceptable_only else None
+
+    def _similar(self, heard: str) -> dict[str, float]:
+        """The graph's template words that ``heard`` may stand for, with their distance."""
+        found = process.extract(heard, self.vocabulary, scorer=Levenshtein.normalized_distance,
+                                score_cutoff=MAX_WORD_DISTANCE, limit=None)
+        return {word: float(d) for word, d, _ in found}
 
 
-class _Table:
-    """The best way found so far to each (graph node, transcript position)."""
+_Way = tuple[float, float, int, int, int, "tuple[int, int] | None", tuple[str, ...]]
 
-    def __init__(self, nodes: int, n_words: int) -> None:
-        self.states: list[list[_State | None]] = [[None] * (n_words + 1) for _ in range(nodes)]
 
-    def stepper(self, old: _State, origin: tuple[int, int]) -> Callable[[int, int, float, _Step, tuple[str, ...]], None]:
-        """A function that extends ``old`` (at ``origin``) by one step of a kind: to a node and transcript position,
-        at a cost, saying ``emitted``."""
-
-        def step(node: int, i: int, cost: float, kind: _Step, emitted: tuple[str, ...]) -> None:
-            heard = kind in (_Step.HEARD, _Step.EXACT)
-            score = old.score + cost - BUDGET_PER_WORD * heard
-            n_exact = old.exact + (kind == _Step.EXACT)
-            current = self.states[node][i]
-            if current is None or score < current.score - 1e-9 or (
-                    score <= current.score + 1e-9 and n_exact > current.exact):
-                words = old.words + (heard or kind == _Step.INSERTED)
-                self.states[node][i] = _State(score, old.cost + cost, words, n_exact, origin, emitted)
-
-        return step
-
-    def words(self, state: _State) -> list[str]:
-        """The sentence along the way to ``state``."""
-        parts: list[tuple[str, ...]] = []
-        current: _State | None = state
-        while current is not None:
-            parts.append(current.emitted)
-            current = self.states[current.back[0]][current.back[1]] if current.back is not None else None
-        return [w for part in reversed(parts) for w in part]
+def _sentence(table: dict[int, list[_Way | None]], way: _Way) -> list[str]:
+    """The template sentence along the way to ``way``."""
+    parts: list[tuple[str, ...]] = []
+    current: _Way | None = way
+    while current is not None:
+        parts.append(current[6])
+        back = current[5]
+        current = table[back[0]][back[1]] if back is not None else None
+    return [w for part in reversed(parts) for w in part]
 
 
 def _topological(start: int, arcs: Mapping[int, Sequence[FstArc]]) -> list[int]:
@@ -278,7 +304,7 @@ def _slots(intents: Intents, lists: dict[str, SlotList]) -> dict[str, _Slot]:
         elif isinstance(slot_list, WildcardSlotList):
             wild.add(name)
     names = set(phrases) | set(ranges) | wild
-    return {n: _Slot(frozenset(phrases.get(n, ())), tuple(ranges.get(n, ())), n in wild) for n in names}
+    return {n: _Slot.of(frozenset(phrases.get(n, ())), tuple(ranges.get(n, ())), n in wild) for n in names}
 
 
 class NearMatcher:
@@ -287,6 +313,7 @@ class NearMatcher:
     def __init__(self, compiled: Sequence[tuple[str, Intents]]) -> None:
         self.graphs: list[tuple[str, TemplateGraph]] = []
         self.errors: dict[str, str] = {}
+        self._candidates = functools.lru_cache(maxsize=32)(self._find)
         for name, intents in compiled:
             try:
                 self.graphs.append((name, TemplateGraph(intents)))
@@ -295,9 +322,15 @@ class NearMatcher:
                 _LOG.warning("no near matches for skill %s: %s", name, self.errors[name])
 
     def candidates(self, text: str) -> list[tuple[str, NearMatch]]:
-        """Acceptable near matches of ``text`` (one per skill, closest first), as ``(skill, match)``."""
+        """Acceptable near matches of ``text`` (one per skill, closest first), as ``(skill, match)``.
+
+        The last few answers are kept: a command's first transcript is looked at again with its retries'.
+        """
+        return list(self._candidates(text))
+
+    def _find(self, text: str) -> tuple[tuple[str, NearMatch], ...]:
         words = transcript_words(text)
         if not words:
-            return []
-        found = [(name, m) for name, graph in self.graphs if (m := graph.align(words)) is not None and m.acceptable]
-        return sorted(found, key=lambda item: (item[1].closeness, -item[1].exact_words))
+            return ()
+        found = [(name, m) for name, graph in self.graphs if (m := graph.align(words, acceptable_only=True)) is not None]
+        return tuple(sorted(found, key=lambda item: (item[1].closeness, -item[1].exact_words)))
