@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -86,6 +87,30 @@ def test_a_missing_content_word_is_never_made_up(tiny: TemplateGraph) -> None:
     assert pause is None or not pause.acceptable
     what = align(tiny, "what is it")
     assert what is None or not what.acceptable
+
+
+def test_acceptable_only_drops_exactly_the_matches_out_of_budget(tiny: TemplateGraph) -> None:
+    for text in ["pause time", "pause the the timer", "what time is", "set a time for twenty five minutes"]:
+        full = align(tiny, text)
+        assert full is not None and full.acceptable
+        assert tiny.align(transcript_words(text), acceptable_only=True) == full
+    assert align(tiny, "pause banana timer") == NearMatch("pause timer", 1.0, 2, 2)  # closest, but over budget
+    assert tiny.align(transcript_words("pause banana timer"), acceptable_only=True) is None
+
+
+def test_pruned_search_finds_what_the_full_search_finds_on_the_builtin_skills() -> None:
+    _, intents = load_skill_set(Config())
+    graphs = NearMatcher([(s.name, i) for s, i in intents._compiled]).graphs
+    texts = [line.split("\t")[0].lower() for name in ("intents_paraphrases.tsv", "intents_dev.tsv")
+             for line in (Path(__file__).parent / name).read_text().splitlines() if line and not line.startswith("#")]
+    compared = 0
+    for text in texts[::3]:
+        words = transcript_words(text)
+        for _, graph in graphs:
+            full = graph.align(words)
+            assert graph.align(words, acceptable_only=True) == (full if full is not None and full.acceptable else None)
+            compared += full is not None and full.acceptable
+    assert compared >= 20  # the comparison saw acceptable matches, not only misses
 
 
 def test_slots_take_their_words_from_the_transcript(tiny: TemplateGraph) -> None:
