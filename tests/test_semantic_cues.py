@@ -71,3 +71,24 @@ def test_countdown_is_embedded_as_timer() -> None:
     assert utterance_form("Please pause the countdown.") == "pause the timer"
     assert utterance_form("stop all the countdowns") == "stop all the timers"
     assert utterance_form("count down from ten minutes") == "count down from ten minutes"  # the verb stays
+
+
+class Counting(TimerOrNot):
+    """The fake embedder, keeping every text it is given."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def embed(self, texts: Sequence[str], batch: int = 64) -> np.ndarray:
+        self.seen += list(texts)
+        return super().embed(texts, batch)
+
+
+def test_an_utterance_looked_at_again_is_not_embedded_again() -> None:
+    embedder = Counting()
+    matcher = SemanticMatcher([("timers", compile_sentences(SENTENCES))], embedder, per_template=2)
+    embedder.seen.clear()  # the examples
+    first = matcher.guesses(["set a timer please", "what's the weather"])
+    again = matcher.guesses(["what's the weather", "set a timer please", "set a timer please", "the timer"])
+    assert embedder.seen == ["set a timer please", "what's the weather", "the timer"]
+    assert again[:2] == first[::-1] and again[2] == first[0]  # the same answers as the first time

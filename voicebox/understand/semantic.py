@@ -21,6 +21,8 @@ import hashlib
 import logging
 import math
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +47,7 @@ MIN_MARGIN = 0.03  # closer than this to the next intent (or to the out-of-scope
 # content words, and unknown things (an unknown word just after a determiner: "the tv", "my calendar").
 _W_SCORE, _W_MARGIN, _W_UNKNOWN, _W_THING, _BIAS = 9.163, 8.432, -0.614, -2.671, -5.287
 OUTSIDE = ("", "")  # the label of the out-of-scope anchors
+RECENT_VECTORS = 64  # embeddings of the last utterances kept (a command's transcripts are looked at more than once)
 TOP_K = 3  # an intent's score: the mean of its best TOP_K example similarities (one odd example is not enough)
 CUE_WINDOW = 0.05  # intents of the nearest one's skill scoring this close to it: a cue word may decide between them
 # Grammar words that never decide between a skill's intents, even where only one intent's templates say them;
@@ -107,6 +110,8 @@ class SemanticMatcher:
     def __init__(self, skills: Sequence[tuple[str, Any]], embedder: SentenceEmbedder, *,
                  cache_dir: Path | None = None, per_template: int = 12, outside: Sequence[str] = ()) -> None:
         self._embedder = embedder
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._recent_lock = threading.Lock()
         words = {skill: intent_words(intents) for skill, intents in skills}
         labels: list[tuple[str, str]] = [OUTSIDE] * len(outside)
         texts: list[str] = [utterance_form(t) for t in outside]
@@ -168,10 +173,18 @@ class SemanticMatcher:
         wanted = [i for i, form in enumerate(forms) if form]
         if not wanted or not len(self._vectors):
             return [None] * len(forms)
-        vectors = self._embedder.embed([forms[i] for i in wanted])
+        # A command's first transcript is looked at again with its retries': the last few vectors are kept.
+        with self._recent_lock:  # Wyoming clients' commands may be understood on several threads
+            vectors = {forms[i]: self._recent[forms[i]] for i in wanted if forms[i] in self._recent}
+        new = list(dict.fromkeys(forms[i] for i in wanted if forms[i] not in vectors))
+        vectors.update(zip(new, self._embedder.embed(new) if new else (), strict=True))
+        with self._recent_lock:
+            self._recent.update(vectors)
+            while len(self._recent) > RECENT_VECTORS:
+                self._recent.popitem(last=False)
         found: list[SemanticGuess | None] = [None] * len(forms)
-        for row, index in enumerate(wanted):
-            found[index] = self._nearest(self._vectors @ vectors[row], set(forms[index].split()))
+        for index in wanted:
+            found[index] = self._nearest(self._vectors @ vectors[forms[index]], set(forms[index].split()))
         return found
 
     def _nearest(self, similarity: np.ndarray, said: set[str]) -> SemanticGuess | None:
