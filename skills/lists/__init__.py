@@ -1,7 +1,8 @@
 """Lists: named lists (the shopping list by default) to create, fill, read out, count, check off, rename and delete.
 
 Each list is one key in ``ctx.store`` (``list:NAME``), so lists survive
-restarts. A long list is read in parts: say "more" to hear the rest.
+restarts. A long list is read in parts: say "more" to hear the rest. "The grocery list" (and "groceries",
+"the supermarket list") is the shopping list, unless a list was created under that name.
 Settings (``[skill.lists]``): ``default_list`` (default "shopping"),
 ``read_at_once`` (items read before asking "more", default 5).
 """
@@ -48,6 +49,9 @@ def _last_command(item: str, list_name: str | None) -> tuple[str, str | None]:
     return last_item, commands[-1]["name"].strip() or None
 
 
+# Other names people give the shopping list: "add rice to the grocery list" goes on the shopping list.
+_GROCERIES = frozenset({"grocery", "groceries", "grocery shopping", "food shopping", "supermarket", "shop"})
+
 _EVERYTHING = re.compile(r"everything|all(?: (?:the )?(?:items|things))?|every item|the lot")
 
 
@@ -84,9 +88,12 @@ class Lists(Skill):
     def _lists(self, ctx: Context) -> dict[str, list[str]]:
         return {key.removeprefix("list:"): value for key, value in ctx.store.items("list:").items()}
 
-    def _name(self, ctx: Context, list_name: str | None) -> str:
+    def _name(self, ctx: Context, list_name: str | None, *, given: bool = False) -> str:
+        """The list meant by ``list_name``; ``given``: a name the user gives a list (create, rename), taken as said."""
         name = (list_name or "").lower().strip()
         name = re.sub(r"^(?:the|my)(?:\s+|$)", "", name)
+        if not given and name in _GROCERIES and ctx.store.get(f"list:{name}") is None:  # unless made by that name
+            return "shopping"
         return name or str(ctx.settings["default_list"])
 
     @intent("AddItem")
@@ -187,7 +194,7 @@ class Lists(Skill):
     @intent("CreateList")
     def create(self, ctx: Context, list_name: str) -> Response:
         """Start a new, empty list."""
-        name = self._name(ctx, list_name)
+        name = self._name(ctx, list_name, given=True)
         with ctx.store.transaction():
             if ctx.store.get(f"list:{name}") is not None:
                 return Response(f"You already have a {name} list.", data={"list": name})
@@ -225,7 +232,7 @@ class Lists(Skill):
     @intent("RenameList")
     def rename(self, ctx: Context, list_name: str, new_name: str) -> Response:
         """Give a list a new name (its items stay)."""
-        old, new = self._name(ctx, list_name), self._name(ctx, re.sub(r"\s+list$", "", new_name.strip()))
+        old, new = self._name(ctx, list_name), self._name(ctx, re.sub(r"\s+list$", "", new_name.strip()), given=True)
         with ctx.store.transaction():
             items = ctx.store.get(f"list:{old}")
             if items is None:

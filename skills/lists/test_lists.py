@@ -120,3 +120,14 @@ def test_clearing_a_list_that_does_not_exist_says_so_and_makes_none(lists: Skill
     assert lists.say("clear the party list").speech == "You don't have a party list."
     assert lists.say("what lists do I have").speech == "You don't have any lists yet."
     assert lists.say("clear my shopping list").speech == "Cleared your shopping list."  # the default list: always
+
+
+def test_the_grocery_list_is_the_shopping_list_unless_one_was_made_by_that_name(lists: SkillHarness) -> None:
+    assert lists.say("add rice to the grocery list").speech == "Added rice to your shopping list."
+    assert lists.say("put peanut butter on my groceries").speech == "Added peanut butter to your shopping list."
+    assert lists.say("tell me my groceries").speech == "Your shopping list has 2 items: rice and peanut butter."
+    assert lists.say("don't let me forget to buy flour").speech == "Added flour to your shopping list."
+    assert lists.store.get("list:grocery") is None and lists.store.get("list:groceries") is None
+    assert lists.say("create a supermarket list").speech == "Created your supermarket list."
+    assert lists.say("add soap to the supermarket list").speech == "Added soap to your supermarket list."
+    assert lists.store.get("list:shopping") == ["rice", "peanut butter", "flour"]
