@@ -180,6 +180,19 @@ def _exposure(unit: Path) -> float:
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+def test_the_user_unit_may_write_every_folder_voicebox_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # under ProtectHome=read-only a folder left out is silently read-only: caches are recomputed at every start
+    import platformdirs
+
+    for name in ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    line = next(x for x in unit_template().read_text().splitlines() if x.startswith("ReadWritePaths="))
+    allowed = {Path(p.lstrip("-").replace("%h", str(Path.home()))) for p in line.split("=", 1)[1].split()}
+    for folder in (platformdirs.user_data_dir("voicebox"), platformdirs.user_state_dir("voicebox"),
+                   platformdirs.user_config_dir("voicebox"), platformdirs.user_cache_dir("voicebox")):
+        assert Path(folder) in allowed, (folder, line)
+
+
 def test_the_system_unit_is_sandboxed_more_than_the_user_unit(tmp_path: Path) -> None:
     # systemd's own score (0 = locked down, 10 = exposed); the README quotes both figures
     user, system = tmp_path / "user" / "voicebox.service", tmp_path / "system" / "voicebox.service"
@@ -194,9 +207,9 @@ def test_install_service_creates_the_folders_the_unit_may_write_to(tmp_path: Pat
     # under the unit the home is read-only (ProtectHome=read-only): a missing state folder could not be created
     home = tmp_path / "home"
     env = {"XDG_DATA_HOME": str(home / "data"), "XDG_STATE_HOME": str(home / "state"),
-           "XDG_CONFIG_HOME": str(home / "config")}
+           "XDG_CONFIG_HOME": str(home / "config"), "XDG_CACHE_HOME": str(home / "cache")}
     done = run_cli("install-service", "--unit-dir", str(tmp_path / "units"), "--print-only", env=env)
     assert done.returncode == 0, done.stderr
-    for sub in ("data", "state", "config"):
+    for sub in ("data", "state", "config", "cache"):
         folder = home / sub / "voicebox"
         assert folder.is_dir() and (folder.stat().st_mode & 0o777) == 0o700, folder

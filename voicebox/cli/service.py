@@ -54,7 +54,7 @@ def _make_user_folders() -> None:
     from voicebox.core.permissions import private_dir
 
     for folder in (platformdirs.user_data_dir("voicebox"), platformdirs.user_state_dir("voicebox"),
-                   platformdirs.user_config_dir("voicebox")):
+                   platformdirs.user_config_dir("voicebox"), platformdirs.user_cache_dir("voicebox")):
         private_dir(Path(folder), "voicebox's folder")
 
 
