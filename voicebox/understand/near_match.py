@@ -198,8 +198,8 @@ class TemplateGraph:
                 row = table[node] = [None] * (n + 1)
             current = row[i]
             if current is None or score < current[0] - 1e-9 or (score <= current[0] + 1e-9 and exact > current[3]):
-                row[i] = (score, old[1] + cost, old[2] + (heard or kind is _Step.INSERTED), exact, inserted,
-                                  origin, emitted)
+                row[i] = (score, old[1] + cost, old[2] + (heard or kind is _Step.INSERTED), exact, inserted, origin,
+                          emitted)
 
         for node, (free, slot_arcs, said) in enumerate(self._kinds):  # in topological order: all ways in are known
             if (row := table.get(node)) is None:
