@@ -100,7 +100,16 @@ def run_showing_logs(scenario: Any, limit_s: float, tmp_path: Path) -> None:
     except BaseException:
         for log in ("hub.log", "satellite.log"):
             print(f"---- {log}\n" + (tmp_path / log).read_text(errors="replace")[-3000:])
+        print("---- hub.jsonl (what the hub heard and did)")
+        for line in (tmp_path / "hub.jsonl").read_text(errors="replace").splitlines():
+            if any(f'"event": "{name}"' in line for name in _TOLD):
+                print(line[:300])
         raise
+
+
+# The hub's events worth seeing when a peer test fails: what it woke on, heard, matched and answered.
+_TOLD = ("ready", "wake", "transcript", "intent", "intent_not_matched", "intent_confirm", "response", "error",
+         "hub_transcript", "hub_reply", "hub_timer", "reply_played", "turn_finished")
 
 
 def raw(pcm: np.ndarray, out: Path) -> None:

@@ -44,8 +44,9 @@ def mentions_hour(text: str, hours: set[int]) -> bool:
     lowered = text.lower()
     for hour in hours:
         word = HOUR_WORDS[hour % 12]
-        # "9", "9:43", "9.43" or "943" (the recognizer sometimes drops the colon), or the word.
-        if re.search(rf"(?<![\d:.]){hour}(?:[:.]?\d\d)?(?=\D|$)", lowered) or re.search(rf"\b{word}\b", lowered):
+        # "9", "9:43", "9.43", "943" (the recognizer sometimes drops the colon), three digits after the hour ("It's
+        # 7:07 PM.", "seven oh seven", came back as "it 7077 p.n"), or the word.
+        if re.search(rf"(?<![\d:.]){hour}(?:[:.]?\d{{2,3}})?(?=\D|$)", lowered) or re.search(rf"\b{word}\b", lowered):
             return True
         if any(re.search(rf"\bit'?s {alike}\b", lowered) for alike in HOMOPHONES.get(word, ())):
             return True

@@ -75,6 +75,10 @@ def test_wyoming_satellite_answers_and_rings_a_timer_through_the_hub(wyoming_sat
             raw(first, control / "1.raw")
             await until(seen, changed, lambda t: "synthesize" in t and "audio-stop" in t[t.index("synthesize"):],
                          "the answer to 'what time is it'", procs)
+            # The second command waits for the satellite to listen for the wake word again (its third detect, sent
+            # after the first transcript) and to have played the first answer: on a busy machine either comes late.
+            await until(seen, changed, lambda t: len(list(detects.iterdir())) >= 3 and any(played.glob("*.raw")),
+                        "the satellite to play the answer and listen for the wake word again", procs)
             raw(second, control / "2.raw")
             # timer-finished follows the ring's audio (the alarm and its announcement).
             await until(seen, changed, lambda t: "timer-finished" in t, "the timer to ring", procs)
