@@ -44,8 +44,10 @@ def _command(tmp_path: Path, env: dict[str, str], zone: str) -> tuple[dt.datetim
     """A minute at least LEAD_S ahead, how it is said (12-hour clock), and "Hey Jarvis, set an alarm for it" as a WAV."""
     now = dt.datetime.now(ZoneInfo(zone))
     due = (now + dt.timedelta(seconds=LEAD_S + 60)).replace(second=0, microsecond=0)
-    if 1 <= due.minute <= 9:  # tiny.en garbles "4:08" ("4 0 8", "for 0 8") now and then; "4:10" it hears well
-        due = due.replace(minute=10)  # up to nine minutes later than LEAD_S: waits are counted from `due`
+    # tiny.en garbles some minutes now and then ("4:08" as "4 0 8", "10:28" as "10 20 8"); whole tens ("10:30") it
+    # hears well. Up to nine minutes later than LEAD_S: the waits are counted from `due`.
+    if due.minute % 10:
+        due += dt.timedelta(minutes=10 - due.minute % 10)
     said = f"{due.hour % 12 or 12}" + (f":{due.minute:02d}" if due.minute else "") + (" AM" if due.hour < 12 else " PM")
     day = "today" if due.date() == now.date() else "tomorrow"
     wav = tmp_path / "command.wav"
