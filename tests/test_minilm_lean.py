@@ -10,9 +10,8 @@ import onnx
 import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
+from test_semantic import model_dir  # noqa: F401, F811 - the installed semantic model's folder (skips without it)
 
-from voicebox.core.config import Config
-from voicebox.daemon.assistant import SEMANTIC_MODEL, model_store
 from voicebox.engines.minilm import MiniLMEmbedder
 from voicebox.engines.onnx_lean import LEAN_VERSION, gather_then_dequantize, int8_matmuls, lean_model
 
@@ -89,15 +88,7 @@ def test_a_model_it_cannot_read_is_used_as_it_is(tmp_path: Path) -> None:
     assert lean_model(broken, "x", tmp_path / "cache") == broken
 
 
-@pytest.fixture(scope="module")
-def model_dir() -> Path:
-    store = model_store(Config())
-    if store.status(SEMANTIC_MODEL) != "installed":
-        pytest.skip(f"model {SEMANTIC_MODEL} is not installed; run: voicebox models pull {SEMANTIC_MODEL}")
-    return store.dir(SEMANTIC_MODEL)
-
-
-def test_the_lean_minilm_gives_nearly_the_same_vectors(model_dir: Path, tmp_path: Path,
+def test_the_lean_minilm_gives_nearly_the_same_vectors(model_dir: Path, tmp_path: Path,  # noqa: F811 - fixture
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     from voicebox.engines import minilm
 
